@@ -1,0 +1,443 @@
+"""``clinscribe``: the command line, a twin of ``aws transcribe`` for medical jobs.
+
+With no arguments it opens the desktop app. Output is JSON printed as the AWS
+CLI prints it; errors are one line on stderr with the AWS CLI's exit codes
+(252 bad parameters, 254 service error, 255 anything else), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import botocore.exceptions
+
+from . import __version__
+from .service import operation_model
+
+EXIT_PARAM, EXIT_SERVICE, EXIT_OTHER = 252, 254, 255
+
+START = "StartMedicalTranscriptionJob"
+
+
+class UsageError(Exception):
+    pass
+
+
+# -- AWS CLI value syntax -------------------------------------------------------
+def _coerce(value: str, shape) -> Any:
+    kind = shape.type_name if shape is not None else "string"
+    if kind == "boolean":
+        if value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise UsageError(f"Invalid boolean value: {value!r} (use true or false)")
+    if kind in ("integer", "long"):
+        try:
+            return int(value)
+        except ValueError:
+            raise UsageError(f"Invalid integer value: {value!r}") from None
+    return value
+
+
+def parse_shorthand(text: str, shape) -> dict:
+    """``Key=Value,Key=Value`` (or JSON) into a dict typed by the structure/map ``shape``."""
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise UsageError(f"Invalid JSON: {exc}") from None
+    out: dict = {}
+    for pair in filter(None, re.split(r",(?=[^,=]+=)", text)):
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise UsageError(f"Error parsing parameter: expected Key=Value, got {pair!r}")
+        key = key.strip()
+        member = None
+        if shape is not None and shape.type_name == "structure":
+            member = shape.members.get(key)
+        out[key] = _coerce(value.strip(), member)
+    return out
+
+
+def _member_shape(name: str, operation: str = START):
+    return operation_model(operation).input_shape.members[name]
+
+
+def parse_tags(values: list[str]) -> list[dict]:
+    if len(values) == 1 and values[0].strip().startswith("["):
+        try:
+            return json.loads(values[0])
+        except ValueError as exc:
+            raise UsageError(f"Invalid JSON for --tags: {exc}") from None
+    shape = _member_shape("Tags").member
+    return [parse_shorthand(v, shape) for v in values]
+
+
+def load_cli_input_json(value: str) -> dict:
+    if value.startswith("file://"):
+        try:
+            value = Path(value[len("file://"):]).expanduser().read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"Cannot read {value}: {exc.strerror}") from None
+    try:
+        data = json.loads(value)
+    except ValueError as exc:
+        raise UsageError(f"Invalid JSON for --cli-input-json: {exc}") from None
+    if not isinstance(data, dict):
+        raise UsageError("--cli-input-json must be a JSON object")
+    return data
+
+
+# -- printing -------------------------------------------------------------------
+def _json_default(value: Any):
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def print_response(response: dict) -> None:
+    body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
+    if body:
+        print(json.dumps(body, indent=4, default=_json_default, ensure_ascii=False))
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr for --wait."""
+
+    def __init__(self, name: str):
+        self.name, self.shown = name, False
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, job: dict, fraction: float | None) -> None:
+        status = job["TranscriptionJobStatus"]
+        pct = int(round((fraction or 0.0) * 100)) if status != "COMPLETED" else 100
+        bar = "#" * (pct // 4) + "-" * (25 - pct // 4)
+        line = f"{status:<12} [{bar}] {pct:3d}%"
+        if self.tty:
+            sys.stderr.write("\r" + line)
+        elif status in ("COMPLETED", "FAILED") or not self.shown:
+            sys.stderr.write(line + "\n")
+        self.shown = True
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.tty and self.shown:
+            sys.stderr.write("\n")
+
+
+# -- the commands ---------------------------------------------------------------
+def _engine(args):
+    from .engine import create_engine
+
+    kwargs = {}
+    if getattr(args, "engine", None) in (None, "local") and args.command != "settings":
+        for key in ("model", "device", "compute_type"):
+            if getattr(args, key, None):
+                kwargs[key] = getattr(args, key)
+    return create_engine(getattr(args, "engine", None), **kwargs)
+
+
+def _start_params(args) -> dict:
+    params: dict = load_cli_input_json(args.cli_input_json) if args.cli_input_json else {}
+    simple = {
+        "MedicalTranscriptionJobName": args.medical_transcription_job_name,
+        "LanguageCode": args.language_code,
+        "MediaSampleRateHertz": args.media_sample_rate_hertz,
+        "MediaFormat": args.media_format,
+        "OutputBucketName": args.output_bucket_name,
+        "OutputKey": args.output_key,
+        "OutputEncryptionKMSKeyId": args.output_encryption_kms_key_id,
+        "ContentIdentificationType": args.content_identification_type,
+        "Specialty": args.specialty,
+        "Type": args.type,
+    }
+    params.update({k: v for k, v in simple.items() if v is not None})
+    if args.media:
+        params["Media"] = parse_shorthand(args.media, _member_shape("Media"))
+    if args.settings:
+        params["Settings"] = parse_shorthand(args.settings, _member_shape("Settings"))
+    if args.kms_encryption_context:
+        params["KMSEncryptionContext"] = parse_shorthand(args.kms_encryption_context, None)
+    if args.tags:
+        params["Tags"] = parse_tags(args.tags)
+    return params
+
+
+def _wait(engine, name: str) -> dict:
+    bar = ProgressBar(name)
+    try:
+        return engine.wait(name, poll=0.3, on_update=bar)
+    finally:
+        bar.done()
+
+
+def cmd_start(args) -> int:
+    engine = _engine(args)
+    response = engine.start_medical_transcription_job(**_start_params(args))
+    if args.wait:
+        job = _wait(engine, response["MedicalTranscriptionJob"]["MedicalTranscriptionJobName"])
+        response = {"MedicalTranscriptionJob": job}
+    print_response(response)
+    if args.wait and response["MedicalTranscriptionJob"]["TranscriptionJobStatus"] == "FAILED":
+        return 1
+    return 0
+
+
+def cmd_get(args) -> int:
+    print_response(_engine(args).get_medical_transcription_job(
+        MedicalTranscriptionJobName=args.medical_transcription_job_name))
+    return 0
+
+
+def cmd_list(args) -> int:
+    params = {k: v for k, v in {"Status": args.status, "JobNameContains": args.job_name_contains,
+                                "MaxResults": args.max_results, "NextToken": args.next_token}.items()
+              if v is not None}
+    print_response(_engine(args).list_medical_transcription_jobs(**params))
+    return 0
+
+
+def cmd_delete(args) -> int:
+    _engine(args).delete_medical_transcription_job(MedicalTranscriptionJobName=args.medical_transcription_job_name)
+    return 0
+
+
+def cmd_get_transcript(args) -> int:
+    doc = _engine(args).get_transcript(args.medical_transcription_job_name)
+    if args.text:
+        print(doc["results"]["transcripts"][0]["transcript"])
+    else:
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _job_name_for(path: Path) -> str:
+    stem = re.sub(r"[^0-9a-zA-Z._-]+", "-", path.stem).strip("-.") or "recording"
+    return f"{stem[:150]}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def cmd_transcribe(args) -> int:
+    engine = _engine(args)
+    source = Path(args.file).expanduser()
+    if not source.is_file():
+        raise UsageError(f"No such file: {source}")
+    name = args.job_name or _job_name_for(source)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    media_uri = engine.put_media(source, key=f"{stamp}/{source.name}")
+    params: dict = {
+        "MedicalTranscriptionJobName": name,
+        "LanguageCode": "en-US",
+        "Media": {"MediaFileUri": media_uri},
+        "OutputBucketName": args.output_bucket_name or engine.settings.default_output_bucket,
+        "Specialty": "PRIMARYCARE",
+        "Type": args.type,
+    }
+    if args.output_key:
+        params["OutputKey"] = args.output_key
+    if args.settings:
+        params["Settings"] = parse_shorthand(args.settings, _member_shape("Settings"))
+    if args.content_identification_type:
+        params["ContentIdentificationType"] = args.content_identification_type
+    engine.start_medical_transcription_job(**params)
+    job = _wait(engine, name)
+    if job["TranscriptionJobStatus"] == "FAILED":
+        print(f"Job {name} FAILED: {job.get('FailureReason')}", file=sys.stderr)
+        return 1
+    uri = job["Transcript"]["TranscriptFileUri"]
+    if args.text:
+        print(engine.get_transcript(name)["results"]["transcripts"][0]["transcript"])
+    print(f"Job {name} COMPLETED. Transcript: {uri}")
+    return 0
+
+
+def cmd_put_object(args) -> int:
+    engine = _engine(args)
+    source = Path(args.file).expanduser()
+    print(engine.put_media(source, args.bucket, args.key))
+    return 0
+
+
+def cmd_settings(args) -> int:
+    from dataclasses import asdict
+
+    from .config import Settings, home
+
+    settings = Settings.load()
+    changed = False
+    for key in ("engine", "model", "device", "compute_type", "storage_root"):
+        value = getattr(args, f"set_{key}", None)
+        if value is not None:
+            setattr(settings, key, value)
+            changed = True
+    if changed:
+        if settings.engine == "local":
+            from .asr import resolve_model
+            resolve_model(settings.model)  # refuse a model that cannot be used
+        settings.save()
+    print(json.dumps({"Home": str(home()), **asdict(settings)}, indent=4))
+    return 0
+
+
+def cmd_models(args) -> int:
+    from .asr import BUILTIN_MODELS, ModelError, pick_device, resolve_model
+
+    device, compute = pick_device()
+    rows = []
+    for name in BUILTIN_MODELS:
+        try:
+            rows.append({"Model": name, "Available": True, "Path": str(resolve_model(name))})
+        except ModelError as exc:
+            rows.append({"Model": name, "Available": False, "Reason": str(exc)})
+    print(json.dumps({"Models": rows, "Device": device, "ComputeType": compute}, indent=4))
+    return 0
+
+
+def cmd_worker(args) -> int:
+    from .worker import main as worker_main
+
+    return worker_main(["--home", args.home, *(["--idle-seconds", str(args.idle_seconds)] if args.idle_seconds else [])])
+
+
+def cmd_gui(args) -> int:
+    try:
+        from .gui.main import main as gui_main
+    except ImportError as exc:
+        raise UsageError(f"The desktop app is not available ({exc.name or exc} is missing). "
+                         "Use the commands listed by 'clinscribe --help'.") from None
+    return gui_main([])
+
+
+# -- parser ---------------------------------------------------------------------
+def _engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=("local", "aws"), help="engine to use (default: the settings' engine)")
+    p.add_argument("--model", help="local engine model: tiny.en, base, or a CTranslate2 Whisper folder")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="local engine device (default auto)")
+    p.add_argument("--compute-type", help="CTranslate2 compute type (default: float16 on CUDA, int8 on CPU)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clinscribe",
+        description="ClinScribe: medical transcription jobs with AWS Transcribe Medical's contract, "
+                    "run offline (local engine) or on AWS. With no command, opens the desktop app.")
+    parser.add_argument("--version", action="version", version=f"clinscribe {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("start-medical-transcription-job", help="start a job (aws transcribe start-medical-transcription-job)")
+    _engine_options(p)
+    p.add_argument("--medical-transcription-job-name")
+    p.add_argument("--language-code")
+    p.add_argument("--media-sample-rate-hertz", type=int)
+    p.add_argument("--media-format")
+    p.add_argument("--media", help="MediaFileUri=s3://bucket/key (or JSON)")
+    p.add_argument("--output-bucket-name")
+    p.add_argument("--output-key")
+    p.add_argument("--output-encryption-kms-key-id")
+    p.add_argument("--kms-encryption-context", help="key=value,key=value (or JSON)")
+    p.add_argument("--settings", help="ShowSpeakerLabels=true,MaxSpeakerLabels=2,... (or JSON)")
+    p.add_argument("--content-identification-type")
+    p.add_argument("--specialty")
+    p.add_argument("--type")
+    p.add_argument("--tags", nargs="+", help="Key=k,Value=v [Key=k2,Value=v2 ...] (or a JSON list)")
+    p.add_argument("--cli-input-json", help="the whole request as JSON, or file://request.json")
+    p.add_argument("--wait", action="store_true", help="wait for the job to finish, showing progress")
+    p.set_defaults(func=cmd_start)
+
+    for name, func, help_text in (
+        ("get-medical-transcription-job", cmd_get, "describe a job"),
+        ("delete-medical-transcription-job", cmd_delete, "delete a finished job (its transcript file stays)"),
+        ("get-transcript", cmd_get_transcript, "print a completed job's transcript JSON (or --text)"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        _engine_options(p)
+        p.add_argument("--medical-transcription-job-name", required=True)
+        if func is cmd_get_transcript:
+            p.add_argument("--text", action="store_true", help="print only the transcript text")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("list-medical-transcription-jobs", help="list jobs, newest first")
+    _engine_options(p)
+    p.add_argument("--status", choices=("QUEUED", "IN_PROGRESS", "FAILED", "COMPLETED"))
+    p.add_argument("--job-name-contains")
+    p.add_argument("--max-results", type=int)
+    p.add_argument("--next-token")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("transcribe", help="store a local recording and transcribe it in one step")
+    _engine_options(p)
+    p.add_argument("file", help="recording: mp3 mp4 wav flac ogg amr webm m4a")
+    p.add_argument("--type", choices=("DICTATION", "CONVERSATION"), default="DICTATION")
+    p.add_argument("--job-name", help="job name (default: from the file name and time)")
+    p.add_argument("--output-bucket-name", help="default: the settings' output bucket")
+    p.add_argument("--output-key")
+    p.add_argument("--settings", help="as for start-medical-transcription-job")
+    p.add_argument("--content-identification-type", choices=("PHI",))
+    p.add_argument("--text", action="store_true", help="also print the transcript text")
+    p.set_defaults(func=cmd_transcribe)
+
+    p = sub.add_parser("put-object", help="copy a local file into a local bucket; prints its s3:// URI")
+    p.add_argument("file")
+    p.add_argument("--bucket", required=True)
+    p.add_argument("--key", help="default: the file name")
+    p.set_defaults(func=cmd_put_object, engine="local")
+
+    p = sub.add_parser("settings", help="show or change settings")
+    p.add_argument("--engine", dest="set_engine", choices=("local", "aws"))
+    p.add_argument("--model", dest="set_model")
+    p.add_argument("--device", dest="set_device", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--compute-type", dest="set_compute_type")
+    p.add_argument("--storage-root", dest="set_storage_root")
+    p.set_defaults(func=cmd_settings)
+
+    p = sub.add_parser("models", help="list the speech models and the device that would be used")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("_worker")  # hidden: the job worker process
+    p.add_argument("--home", required=True)
+    p.add_argument("--idle-seconds", type=float)
+    p.set_defaults(func=cmd_worker)
+    return parser
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    if not argv:
+        args = argparse.Namespace(command="gui")
+        func = cmd_gui
+    else:
+        args = parser.parse_args(argv)
+        func = getattr(args, "func", None)
+        if func is None:
+            parser.print_help()
+            return 0
+    try:
+        return func(args)
+    except botocore.exceptions.ParamValidationError as exc:
+        print(_one_line(exc), file=sys.stderr)
+        return EXIT_PARAM
+    except botocore.exceptions.ClientError as exc:
+        print(_one_line(exc), file=sys.stderr)
+        return EXIT_SERVICE
+    except UsageError as exc:
+        print(f"clinscribe: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_PARAM
+    except KeyboardInterrupt:
+        print("clinscribe: interrupted (queued jobs keep running in the background)", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the user sees one line, never a traceback
+        from .asr import ModelError
+
+        prefix = "" if isinstance(exc, (ModelError, OSError, ValueError)) else f"{type(exc).__name__}: "
+        print(f"clinscribe: {prefix}{_one_line(exc)}", file=sys.stderr)
+        return EXIT_OTHER

@@ -1,0 +1,63 @@
+"""The one interface both engines implement, shaped exactly like boto3's Transcribe client.
+
+Methods take boto3's keyword arguments and return boto3's response dicts
+(datetimes, ``ResponseMetadata``); errors are botocore's own exception classes,
+available as ``engine.exceptions``. The GUI and the CLI only ever talk to this.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from typing import Callable
+
+from .. import service
+
+TERMINAL = ("COMPLETED", "FAILED")
+
+
+class TranscriptionEngine(abc.ABC):
+    name: str = "?"
+
+    @property
+    def exceptions(self):
+        return service.exceptions()
+
+    # -- the AWS operations ---------------------------------------------------
+    @abc.abstractmethod
+    def start_medical_transcription_job(self, **params) -> dict: ...
+
+    @abc.abstractmethod
+    def get_medical_transcription_job(self, **params) -> dict: ...
+
+    @abc.abstractmethod
+    def list_medical_transcription_jobs(self, **params) -> dict: ...
+
+    @abc.abstractmethod
+    def delete_medical_transcription_job(self, **params) -> dict: ...
+
+    # -- conveniences built on them -------------------------------------------
+    @abc.abstractmethod
+    def get_transcript(self, job_name: str) -> dict:
+        """The transcript JSON of a COMPLETED job (fetched from where TranscriptFileUri points)."""
+
+    def job_progress(self, job_name: str) -> float | None:
+        """Fraction done of a running job, where the engine knows it (AWS does not)."""
+        return None
+
+    def wait(self, job_name: str, *, poll: float = 0.5, timeout: float | None = None,
+             on_update: Callable[[dict, float | None], None] | None = None) -> dict:
+        """Poll until the job is COMPLETED or FAILED; returns its MedicalTranscriptionJob."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            job = self.get_medical_transcription_job(MedicalTranscriptionJobName=job_name)["MedicalTranscriptionJob"]
+            if on_update:
+                on_update(job, self.job_progress(job_name))
+            if job["TranscriptionJobStatus"] in TERMINAL:
+                return job
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_name} still {job['TranscriptionJobStatus']} after {timeout} s")
+            time.sleep(poll)
+
+    def close(self) -> None:
+        """Release resources (the local engine leaves its worker to finish the queue)."""

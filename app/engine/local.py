@@ -1,0 +1,245 @@
+"""The local engine: AWS Transcribe Medical's contract, offline, on faster-whisper.
+
+Requests are validated like AWS's, stored in SQLite, and run in order by a
+worker process (:mod:`app.worker`) that this engine starts when there is work
+and nobody to do it. The engine itself loads no model.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import botocore.utils
+from filelock import FileLock, Timeout
+
+from .. import asr, media, service
+from ..config import Settings, home
+from ..jobstore import COMPLETED, FAILED, IN_PROGRESS, JobRecord, JobStore
+from ..objectstore import LocalObjectStore, ObjectNotFound
+from ..pipeline import LOCAL_ACCOUNT_ID
+from ..validation import START, validate
+from ..worker import lock_path
+from .base import TERMINAL, TranscriptionEngine
+
+MAX_ATTEMPTS = 2  # a job whose worker died is resumed once, then failed
+WORKER_DIED = ("Internal failure: the transcription process stopped unexpectedly while "
+               "running this job. Try your request again.")
+MEDIA_UNREADABLE = ("The S3 URI that you provided can't be accessed. Make sure that you have "
+                    "read permission and try your request again.")
+
+
+def _time(value: float | None):
+    return None if value is None else botocore.utils.parse_timestamp(value)
+
+
+def _error(code: str, message: str, operation: str):
+    return service.client_error(code, message, operation)
+
+
+class LocalEngine(TranscriptionEngine):
+    name = "local"
+
+    def __init__(self, base: Path | None = None, settings: Settings | None = None, *,
+                 model: str | None = None, device: str | None = None, compute_type: str | None = None,
+                 max_media_bytes: int = media.MAX_FILE_BYTES, spawn_worker: bool = True):
+        self.home = Path(base) if base else home()
+        self.settings = settings or Settings.load(self.home)
+        self.store = JobStore(self.home / "jobs.db")
+        self.objects = LocalObjectStore(self.settings.buckets_root(self.home))
+        self.model_spec = model or self.settings.model
+        self.model_path = str(asr.resolve_model(self.model_spec, self.home))  # ModelError early
+        self.device = device or self.settings.device
+        self.compute_type = compute_type or self.settings.compute_type
+        self.max_media_bytes = max_media_bytes
+        self.spawn_worker = spawn_worker
+        self._lock = FileLock(str(lock_path(self.home)))
+        self.reconcile()
+
+    # -- worker supervision ---------------------------------------------------
+    def worker_alive(self) -> bool:
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            return True
+        self._lock.release()
+        return False
+
+    def reconcile(self) -> None:
+        """Fail or resume jobs a dead worker left behind; start a worker when work waits."""
+        active = self.store.active()
+        if not active or self.worker_alive():
+            return
+        for job in active:
+            if job.status == IN_PROGRESS and job.attempts >= MAX_ATTEMPTS:
+                self.store.finish(job.seq, failure_reason=WORKER_DIED)
+        if self.spawn_worker and self.store.active():
+            self._start_worker()
+
+    def _start_worker(self) -> None:
+        if getattr(sys, "frozen", False):
+            cmd = [sys.executable, "_worker", "--home", str(self.home)]
+        else:
+            cmd = [sys.executable, "-m", "app", "_worker", "--home", str(self.home)]
+        logs = self.home / "logs"
+        logs.mkdir(exist_ok=True)
+        kwargs: dict = {}
+        if os.name == "nt":
+            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
+        else:
+            kwargs["start_new_session"] = True
+        env = dict(os.environ, CLINSCRIBE_HOME=str(self.home))
+        package_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        with open(logs / "worker.log", "ab") as log:
+            subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+                             close_fds=True, **kwargs)
+
+    # -- responses ------------------------------------------------------------
+    @staticmethod
+    def _job(rec: JobRecord) -> dict:
+        req = rec.request
+        job: dict = {
+            "MedicalTranscriptionJobName": rec.name,
+            "TranscriptionJobStatus": rec.status,
+            "LanguageCode": req["LanguageCode"],
+        }
+        rate = rec.media_sample_rate or req.get("MediaSampleRateHertz")
+        if rate:
+            job["MediaSampleRateHertz"] = rate
+        fmt = rec.media_format or req.get("MediaFormat")
+        if fmt:
+            job["MediaFormat"] = fmt
+        job["Media"] = dict(req["Media"])
+        job["Transcript"] = {"TranscriptFileUri": rec.transcript_uri} if rec.status == COMPLETED else {}
+        for key, value in (("StartTime", rec.start_time), ("CreationTime", rec.creation_time),
+                           ("CompletionTime", rec.completion_time)):
+            if value is not None:
+                job[key] = _time(value)
+        if rec.status == FAILED:
+            job["FailureReason"] = rec.failure_reason
+        job["Settings"] = {"ChannelIdentification": False, "ShowAlternatives": False, **req.get("Settings", {})}
+        for key in ("ContentIdentificationType", "Specialty", "Type", "Tags"):
+            if key in req:
+                job[key] = req[key]
+        return job
+
+    @staticmethod
+    def _summary(rec: JobRecord) -> dict:
+        req = rec.request
+        out: dict = {"MedicalTranscriptionJobName": rec.name, "CreationTime": _time(rec.creation_time)}
+        if rec.start_time is not None:
+            out["StartTime"] = _time(rec.start_time)
+        if rec.completion_time is not None:
+            out["CompletionTime"] = _time(rec.completion_time)
+        out["LanguageCode"] = req["LanguageCode"]
+        out["TranscriptionJobStatus"] = rec.status
+        if rec.status == FAILED:
+            out["FailureReason"] = rec.failure_reason
+        out["OutputLocationType"] = "CUSTOMER_BUCKET"
+        out["Specialty"] = req["Specialty"]
+        if "ContentIdentificationType" in req:
+            out["ContentIdentificationType"] = req["ContentIdentificationType"]
+        out["Type"] = req["Type"]
+        return out
+
+    # -- operations -----------------------------------------------------------
+    def _check_vocabulary(self, params: dict) -> None:
+        name = (params.get("Settings") or {}).get("VocabularyName")
+        if name:
+            raise _error("BadRequestException", "The requested vocabulary couldn't be found. "
+                         "Check the vocabulary name and try your request again.", START)
+
+    def start_medical_transcription_job(self, **params) -> dict:
+        validate(START, params, allow_file_uri=True)
+        self._check_vocabulary(params)
+        try:
+            self.objects.resolve(params["Media"]["MediaFileUri"])
+        except ObjectNotFound:
+            raise _error("BadRequestException", MEDIA_UNREADABLE, START) from None
+        options = {
+            "model": self.model_spec, "model_path": self.model_path, "device": self.device,
+            "compute_type": self.compute_type, "storage_root": str(self.objects.root),
+            "max_media_bytes": self.max_media_bytes, "account_id": LOCAL_ACCOUNT_ID,
+        }
+        rec = self.store.insert(params["MedicalTranscriptionJobName"], params, options)
+        if rec is None:
+            raise _error("ConflictException",
+                         "The requested job name already exists. Use a different job name.", START)
+        self.reconcile()
+        return {"MedicalTranscriptionJob": self._job(rec), "ResponseMetadata": service.response_metadata()}
+
+    def _existing(self, name: str, operation: str, code: str) -> JobRecord:
+        rec = self.store.get(name)
+        if rec is None:
+            raise _error(code, "The requested job couldn't be found. "
+                         "Check the job name and try your request again.", operation)
+        return rec
+
+    def get_medical_transcription_job(self, **params) -> dict:
+        op = "GetMedicalTranscriptionJob"
+        validate(op, params)
+        self.reconcile()
+        rec = self._existing(params["MedicalTranscriptionJobName"], op, "NotFoundException")
+        return {"MedicalTranscriptionJob": self._job(rec), "ResponseMetadata": service.response_metadata()}
+
+    def list_medical_transcription_jobs(self, **params) -> dict:
+        op = "ListMedicalTranscriptionJobs"
+        validate(op, params)
+        self.reconcile()
+        limit = params.get("MaxResults", 5)
+        before = None
+        if params.get("NextToken"):
+            try:
+                before = int(json.loads(base64.urlsafe_b64decode(params["NextToken"]))["before"])
+            except (ValueError, KeyError, TypeError):
+                raise _error("BadRequestException", "The NextToken is not valid. "
+                             "Use the NextToken from the previous response.", op) from None
+        recs = self.store.list(status=params.get("Status"), name_contains=params.get("JobNameContains"),
+                               before_seq=before, limit=limit + 1)
+        out: dict = {}
+        if params.get("Status"):
+            out["Status"] = params["Status"]
+        if len(recs) > limit:
+            recs = recs[:limit]
+            out["NextToken"] = base64.urlsafe_b64encode(json.dumps({"before": recs[-1].seq}).encode()).decode()
+        out["MedicalTranscriptionJobSummaries"] = [self._summary(r) for r in recs]
+        out["ResponseMetadata"] = service.response_metadata()
+        return out
+
+    def delete_medical_transcription_job(self, **params) -> dict:
+        op = "DeleteMedicalTranscriptionJob"
+        validate(op, params)
+        self.reconcile()
+        rec = self._existing(params["MedicalTranscriptionJobName"], op, "BadRequestException")
+        if rec.status not in TERMINAL:
+            raise _error("BadRequestException", f"The job {rec.name} is {rec.status} and can't be deleted. "
+                         "Wait until it is COMPLETED or FAILED and try your request again.", op)
+        self.store.delete(rec.name)
+        return {"ResponseMetadata": service.response_metadata()}
+
+    # -- conveniences ---------------------------------------------------------
+    def job_progress(self, job_name: str) -> float | None:
+        rec = self.store.get(job_name)
+        return None if rec is None else rec.progress
+
+    def transcript_path(self, job_name: str) -> Path:
+        rec = self._existing(job_name, "GetMedicalTranscriptionJob", "NotFoundException")
+        if rec.status != COMPLETED or not rec.transcript_uri:
+            raise _error("BadRequestException", f"The job {job_name} is {rec.status}: it has no transcript.",
+                         "GetMedicalTranscriptionJob")
+        return self.objects.resolve(rec.transcript_uri)
+
+    def get_transcript(self, job_name: str) -> dict:
+        return json.loads(self.transcript_path(job_name).read_text(encoding="utf-8"))
+
+    def put_media(self, source: Path, bucket: str | None = None, key: str | None = None) -> str:
+        """Store a local file in the local bucket; returns its ``s3://`` URI."""
+        source = Path(source)
+        if not source.is_file():
+            raise FileNotFoundError(f"No such file: {source}")
+        return self.objects.put_file(source, bucket or self.settings.default_input_bucket, key or source.name)

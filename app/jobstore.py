@@ -1,0 +1,176 @@
+"""Durable job records in SQLite (one file in the home folder).
+
+Several processes share it: the app or CLI that submits and polls, and the
+worker that runs jobs. Writes are short transactions; WAL lets readers go on
+while the worker writes progress.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+QUEUED, IN_PROGRESS, COMPLETED, FAILED = "QUEUED", "IN_PROGRESS", "COMPLETED", "FAILED"
+ACTIVE = (QUEUED, IN_PROGRESS)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    request TEXT NOT NULL,
+    options TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL,
+    creation_time REAL NOT NULL,
+    start_time REAL,
+    completion_time REAL,
+    failure_reason TEXT,
+    media_format TEXT,
+    media_sample_rate INTEGER,
+    transcript_uri TEXT,
+    progress REAL NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
+"""
+
+
+@dataclass
+class JobRecord:
+    seq: int
+    name: str
+    request: dict
+    options: dict
+    status: str
+    creation_time: float
+    start_time: float | None
+    completion_time: float | None
+    failure_reason: str | None
+    media_format: str | None
+    media_sample_rate: int | None
+    transcript_uri: str | None
+    progress: float
+    attempts: int
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "JobRecord":
+        data = dict(row)
+        data["request"] = json.loads(data["request"])
+        data["options"] = json.loads(data["options"])
+        return cls(**data)
+
+
+class JobStore:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        try:
+            yield db
+        finally:
+            db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    # -- queries -------------------------------------------------------------
+    def get(self, name: str) -> JobRecord | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM jobs WHERE name = ?", (name,)).fetchone()
+        return JobRecord.from_row(row) if row else None
+
+    def list(self, *, status: str | None = None, name_contains: str | None = None,
+             before_seq: int | None = None, limit: int = 5) -> list[JobRecord]:
+        sql, args = "SELECT * FROM jobs WHERE 1=1", []
+        if status:
+            sql += " AND status = ?"
+            args.append(status)
+        if name_contains:
+            sql += " AND instr(lower(name), lower(?)) > 0"
+            args.append(name_contains)
+        if before_seq is not None:
+            sql += " AND seq < ?"
+            args.append(before_seq)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        args.append(limit)
+        with self._connect() as db:
+            return [JobRecord.from_row(r) for r in db.execute(sql, args)]
+
+    def active(self) -> list[JobRecord]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM jobs WHERE status IN (?, ?) ORDER BY seq", ACTIVE)
+            return [JobRecord.from_row(r) for r in rows]
+
+    # -- changes -------------------------------------------------------------
+    def insert(self, name: str, request: dict, options: dict) -> JobRecord | None:
+        """Add a job; None when the name is taken. The first active job starts IN_PROGRESS."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM jobs WHERE name = ?", (name,)).fetchone():
+                return None
+            busy = db.execute("SELECT 1 FROM jobs WHERE status IN (?, ?)", ACTIVE).fetchone()
+            now = time.time()
+            status, start = (QUEUED, None) if busy else (IN_PROGRESS, now)
+            db.execute(
+                "INSERT INTO jobs (name, request, options, status, creation_time, start_time)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (name, json.dumps(request), json.dumps(options), status, now, start),
+            )
+        return self.get(name)
+
+    def claim_next(self) -> JobRecord | None:
+        """The oldest active job, marked IN_PROGRESS with one more attempt (worker side)."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT seq FROM jobs WHERE status IN (?, ?) ORDER BY seq LIMIT 1", ACTIVE
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE jobs SET status = ?, start_time = coalesce(start_time, ?),"
+                " attempts = attempts + 1, progress = 0 WHERE seq = ?",
+                (IN_PROGRESS, time.time(), row["seq"]),
+            )
+            seq = row["seq"]
+        with self._connect() as db:
+            return JobRecord.from_row(db.execute("SELECT * FROM jobs WHERE seq = ?", (seq,)).fetchone())
+
+    def update(self, seq: int, **values: Any) -> None:
+        if not values:
+            return
+        cols = ", ".join(f"{k} = ?" for k in values)
+        with self._connect() as db:
+            db.execute(f"UPDATE jobs SET {cols} WHERE seq = ?", (*values.values(), seq))
+
+    def finish(self, seq: int, *, transcript_uri: str | None = None,
+               failure_reason: str | None = None) -> None:
+        status = FAILED if failure_reason else COMPLETED
+        with self._connect() as db:
+            db.execute(
+                "UPDATE jobs SET status = ?, completion_time = ?, transcript_uri = ?,"
+                " failure_reason = ?, progress = ? WHERE seq = ? AND status = ?",
+                (status, time.time(), transcript_uri, failure_reason,
+                 1.0 if status == COMPLETED else 0.0, seq, IN_PROGRESS),
+            )
+
+    def delete(self, name: str) -> None:
+        with self._connect() as db:
+            db.execute("DELETE FROM jobs WHERE name = ?", (name,))

@@ -1,0 +1,126 @@
+"""Media detection, AWS's media checks, and decoding.
+
+PyAV (with its own FFmpeg, installed by faster-whisper) probes and decodes every
+format AWS Transcribe accepts. A file that fails a check raises
+:class:`MediaError` carrying AWS's exact FailureReason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+# AWS's documented FailureReason strings.
+UNSUPPORTED_FORMAT = "Unsupported media format"
+FORMAT_MISMATCH = "The media format provided does not match the detected media format"
+INVALID_RATE = "Invalid sample rate for audio file"
+RATE_MISMATCH = "The sample rate provided does not match the detected sample rate"
+FILE_TOO_LARGE = "Invalid file size: file size too large"
+TOO_MANY_CHANNELS = "Invalid number of channels: number of channels too large"
+
+MAX_FILE_BYTES = 2 * 1024**3   # AWS batch limit: 2 GB
+MIN_RATE, MAX_RATE = 16000, 48000  # MedicalMediaSampleRateHertz in the service model
+MAX_CHANNELS = 2
+SAMPLE_RATE = 16000               # what Whisper consumes
+
+# FFmpeg container names → the MediaFormat values they can carry.
+_CONTAINERS = {
+    "mp3": ("mp3",),
+    "wav": ("wav",),
+    "flac": ("flac",),
+    "ogg": ("ogg",),
+    "amr": ("amr",),
+    "matroska,webm": ("webm",),
+    "mov,mp4,m4a,3gp,3g2,mj2": ("mp4", "m4a"),
+}
+
+
+class MediaError(Exception):
+    """A media problem; ``str(err)`` is the AWS FailureReason."""
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    media_format: str           # AWS MediaFormat of the file
+    accepted_formats: tuple     # declared MediaFormat values that match it
+    sample_rate: int
+    channels: int
+    duration: float             # seconds (0.0 when the container does not say)
+    size: int
+
+
+def probe(path: Path) -> MediaInfo:
+    """Detect format, rate, channels and duration; MediaError for unreadable media."""
+    path = Path(path)
+    size = path.stat().st_size
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            formats = _CONTAINERS.get(container.format.name)
+            streams = container.streams.audio
+            if not formats or not streams:
+                raise MediaError(UNSUPPORTED_FORMAT)
+            stream = streams[0]
+            ctx = stream.codec_context
+            rate, channels = int(ctx.sample_rate or 0), int(ctx.channels or 0)
+            if container.duration:
+                duration = container.duration / av.time_base
+            elif stream.duration and stream.time_base:
+                duration = float(stream.duration * stream.time_base)
+            else:
+                duration = 0.0
+            has_video = bool(container.streams.video)
+    except MediaError:
+        raise
+    except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
+        raise MediaError(UNSUPPORTED_FORMAT) from exc
+    if rate <= 0 or channels <= 0:
+        raise MediaError(UNSUPPORTED_FORMAT)
+    detected = formats[0]
+    if len(formats) > 1:  # the MP4 family: name it as the file does, else by its streams
+        suffix = path.suffix.lower().lstrip(".")
+        detected = suffix if suffix in formats else ("mp4" if has_video else "m4a")
+    return MediaInfo(detected, formats, rate, channels, duration, size)
+
+
+def check(path: Path, *, media_format: str | None = None, sample_rate: int | None = None,
+          max_bytes: int = MAX_FILE_BYTES) -> MediaInfo:
+    """Probe ``path`` and apply AWS's checks against the request's declared values."""
+    if Path(path).stat().st_size > max_bytes:
+        raise MediaError(FILE_TOO_LARGE)
+    info = probe(path)
+    if media_format and media_format not in info.accepted_formats:
+        raise MediaError(FORMAT_MISMATCH)
+    if info.channels > MAX_CHANNELS:
+        raise MediaError(TOO_MANY_CHANNELS)
+    if not MIN_RATE <= info.sample_rate <= MAX_RATE:
+        raise MediaError(INVALID_RATE)
+    if sample_rate and sample_rate != info.sample_rate:
+        raise MediaError(RATE_MISMATCH)
+    return info
+
+
+def decode(path: Path, channels: int) -> list[np.ndarray]:
+    """The file's channels as float32 arrays at 16 kHz (one array per channel)."""
+    from faster_whisper.audio import decode_audio
+
+    try:
+        if channels == 2:
+            left, right = decode_audio(str(path), sampling_rate=SAMPLE_RATE, split_stereo=True)
+            out = [left, right]
+        else:
+            out = [decode_audio(str(path), sampling_rate=SAMPLE_RATE)]
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise MediaError(UNSUPPORTED_FORMAT) from exc
+    if not out[0].size:
+        raise MediaError(UNSUPPORTED_FORMAT)
+    return out
+
+
+def mixdown(channels: list[np.ndarray]) -> np.ndarray:
+    if len(channels) == 1:
+        return channels[0]
+    n = min(len(c) for c in channels)
+    return np.mean([c[:n] for c in channels], axis=0).astype(np.float32)

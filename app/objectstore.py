@@ -1,0 +1,78 @@
+"""A local stand-in for S3: one folder per bucket under a storage root.
+
+``s3://bucket/key``, the ``https://s3.<region>.amazonaws.com/bucket/key`` forms
+and ``file://`` URIs all resolve to files on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+_VIRTUAL_HOST = re.compile(r"^(?P<bucket>.+)\.s3[.-](?:[a-z0-9-]+\.)?amazonaws\.com$")
+_PATH_HOST = re.compile(r"^s3[.-](?:[a-z0-9-]+\.)?amazonaws\.com$")
+
+
+class ObjectNotFound(LookupError):
+    pass
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str] | None:
+    """(bucket, key) of an ``s3://`` or S3 ``https://`` URI, or None for other URIs."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "s3":
+        return parsed.netloc, unquote(parsed.path.lstrip("/"))
+    if parsed.scheme in ("http", "https"):
+        host = parsed.hostname or ""
+        if _PATH_HOST.match(host):
+            bucket, _, key = parsed.path.lstrip("/").partition("/")
+            return bucket, unquote(key)
+        match = _VIRTUAL_HOST.match(host)
+        if match:
+            return match["bucket"], unquote(parsed.path.lstrip("/"))
+    return None
+
+
+class LocalObjectStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, bucket: str, key: str) -> Path:
+        target = (self.root / bucket / key).resolve()
+        bucket_dir = (self.root / bucket).resolve()
+        if bucket_dir not in target.parents:
+            raise ObjectNotFound(f"invalid key {key!r}")
+        return target
+
+    def put_file(self, source: Path, bucket: str, key: str) -> str:
+        target = self.path(bucket, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".part")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+        return f"s3://{bucket}/{key}"
+
+    def put_bytes(self, data: bytes, bucket: str, key: str) -> Path:
+        target = self.path(bucket, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".part")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        return target
+
+    def resolve(self, uri: str) -> Path:
+        """The local file behind ``uri``; ObjectNotFound when there is none."""
+        if uri.startswith("file://"):
+            path = Path(unquote(urlparse(uri).path))
+        else:
+            location = parse_s3_uri(uri)
+            if location is None or not location[0] or not location[1]:
+                raise ObjectNotFound(uri)
+            path = self.path(*location)
+        if not path.is_file():
+            raise ObjectNotFound(uri)
+        return path

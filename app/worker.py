@@ -1,0 +1,125 @@
+"""The worker process: runs queued jobs one at a time, in order.
+
+One worker per home folder (a file lock says which). It is a separate process
+so a native crash in CTranslate2 takes down only the job it was running: the
+engine sees the lock released, resumes that job once, then fails it cleanly.
+The model is loaded once per worker. Logs carry job sequence numbers and error
+types, never names, paths or text (they may hold PHI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from . import asr, media, pipeline
+from .jobstore import JobRecord, JobStore
+from .objectstore import LocalObjectStore, ObjectNotFound
+from .outputs import output_key
+
+log = logging.getLogger("clinscribe.worker")
+
+MEDIA_NOT_FOUND = "The media file couldn't be found. Check MediaFileUri and try your request again."
+INTERNAL_FAILURE = "Internal failure: the transcription could not be completed. Try your request again."
+
+
+def lock_path(base: Path) -> Path:
+    return Path(base) / "worker.lock"
+
+
+def run_job(store: JobStore, job: JobRecord) -> None:
+    request, options = job.request, job.options
+    objects = LocalObjectStore(Path(options["storage_root"]))
+    try:
+        source = objects.resolve(request["Media"]["MediaFileUri"])
+        info = media.check(source, media_format=request.get("MediaFormat"),
+                           sample_rate=request.get("MediaSampleRateHertz"),
+                           max_bytes=options.get("max_media_bytes", media.MAX_FILE_BYTES))
+        store.update(job.seq, media_format=info.media_format, media_sample_rate=info.sample_rate)
+        channels = media.decode(source, info.channels)
+        model = asr.load_model(options["model_path"], options["device"], options["compute_type"])
+        last = [0.0]
+
+        def progress(fraction: float) -> None:
+            now = time.monotonic()
+            if now - last[0] > 0.5:
+                last[0] = now
+                store.update(job.seq, progress=round(fraction * 0.95, 3))
+
+        decode = asr.DecodeOptions(batch_size=options.get("batch_size", 8),
+                                   beam_size=options.get("beam_size", 5))
+        doc = pipeline.transcribe_job(request, channels, model, decode=decode, progress=progress,
+                                      account_id=options.get("account_id", pipeline.LOCAL_ACCOUNT_ID))
+        key = output_key(request["MedicalTranscriptionJobName"], request.get("OutputKey"))
+        path = objects.put_bytes(json.dumps(doc, ensure_ascii=False).encode("utf-8"),
+                                 request["OutputBucketName"], key)
+        store.finish(job.seq, transcript_uri=path.as_uri())
+        log.info("job #%d completed", job.seq)
+    except ObjectNotFound:
+        store.finish(job.seq, failure_reason=MEDIA_NOT_FOUND)
+        log.info("job #%d failed: media not found", job.seq)
+    except media.MediaError as exc:
+        store.finish(job.seq, failure_reason=str(exc))
+        log.info("job #%d failed: %s", job.seq, exc)
+    except asr.ModelError:
+        store.finish(job.seq, failure_reason="Internal failure: the speech model could not be loaded. "
+                                             "Check the model setting and try your request again.")
+        log.error("job #%d failed: model could not be loaded", job.seq)
+    except Exception as exc:  # anything else fails the job, never the worker
+        store.finish(job.seq, failure_reason=INTERNAL_FAILURE)
+        log.error("job #%d failed: %s", job.seq, type(exc).__name__)
+
+
+def serve(base: Path, idle_seconds: float = 30.0) -> int:
+    """Run the queue of ``base`` until it has been empty for ``idle_seconds``."""
+    store = JobStore(Path(base) / "jobs.db")
+    lock = FileLock(str(lock_path(base)))
+    try:
+        lock.acquire(timeout=2)
+    except Timeout:
+        return 0  # another worker owns this queue
+    try:
+        idle_since = time.monotonic()
+        while True:
+            job = store.claim_next()
+            if job is not None:
+                run_job(store, job)
+                idle_since = time.monotonic()
+                continue
+            if time.monotonic() - idle_since < idle_seconds:
+                time.sleep(0.2)
+                continue
+            lock.release()
+            # A job submitted while we decided to stop saw the lock held and spawned nobody.
+            if not store.active():
+                return 0
+            try:
+                lock.acquire(timeout=2)
+            except Timeout:
+                return 0
+            idle_since = time.monotonic()
+    finally:
+        if lock.is_locked:
+            lock.release()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="clinscribe _worker")
+    parser.add_argument("--home", required=True)
+    parser.add_argument("--idle-seconds", type=float,
+                        default=float(os.environ.get("CLINSCRIBE_WORKER_IDLE", "30")))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
+                        stream=sys.stderr)
+    return serve(Path(args.home), args.idle_seconds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
