@@ -75,7 +75,9 @@ def _constraint_errors(value: Any, shape: Shape, path: str,
             fail(f"have length less than or equal to {meta['max']}")
         for i, item in enumerate(value, start=1):
             errors += _constraint_errors(item, shape.member, f"{path}.{i}.member", skip)
-    elif kind == "map":
+    elif kind == "map":  # botocore's client-side validator does not check map sizes
+        if "min" in meta and len(value) < meta["min"]:
+            fail(f"have length greater than or equal to {meta['min']}")
         if "max" in meta and len(value) > meta["max"]:
             fail(f"have length less than or equal to {meta['max']}")
         for key, item in value.items():

@@ -53,8 +53,7 @@ def run_job(store: JobStore, job: JobRecord) -> None:
                 last[0] = now
                 store.update(job.seq, progress=round(fraction * 0.95, 3))
 
-        decode = asr.DecodeOptions(batch_size=options.get("batch_size", 8),
-                                   beam_size=options.get("beam_size", 5))
+        decode = asr.DecodeOptions(**options.get("decode", {}))
         doc = pipeline.transcribe_job(request, channels, model, decode=decode, progress=progress,
                                       account_id=options.get("account_id", pipeline.LOCAL_ACCOUNT_ID))
         key = output_key(request["MedicalTranscriptionJobName"], request.get("OutputKey"))

@@ -46,7 +46,8 @@ class LocalEngine(TranscriptionEngine):
 
     def __init__(self, base: Path | None = None, settings: Settings | None = None, *,
                  model: str | None = None, device: str | None = None, compute_type: str | None = None,
-                 max_media_bytes: int = media.MAX_FILE_BYTES, spawn_worker: bool = True):
+                 max_media_bytes: int = media.MAX_FILE_BYTES, spawn_worker: bool = True,
+                 decode: dict | None = None):
         self.home = Path(base) if base else home()
         self.settings = settings or Settings.load(self.home)
         self.store = JobStore(self.home / "jobs.db")
@@ -57,6 +58,8 @@ class LocalEngine(TranscriptionEngine):
         self.compute_type = compute_type or self.settings.compute_type
         self.max_media_bytes = max_media_bytes
         self.spawn_worker = spawn_worker
+        # Decoder overrides (asr.DecodeOptions fields: batch_size, beam_size, vad_filter), for benchmarks.
+        self.decode = dict(decode or {})
         self._lock = FileLock(str(lock_path(self.home)))
         self.reconcile()
 
@@ -165,6 +168,7 @@ class LocalEngine(TranscriptionEngine):
             "model": self.model_spec, "model_path": self.model_path, "device": self.device,
             "compute_type": self.compute_type, "storage_root": str(self.objects.root),
             "max_media_bytes": self.max_media_bytes, "account_id": LOCAL_ACCOUNT_ID,
+            "decode": self.decode,
         }
         rec = self.store.insert(params["MedicalTranscriptionJobName"], params, options)
         if rec is None:
