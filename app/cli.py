@@ -229,7 +229,16 @@ def cmd_transcribe(args) -> int:
         raise UsageError(f"No such file: {source}")
     name = args.job_name or _job_name_for(source)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    media_uri = engine.put_media(source, key=f"{stamp}/{source.name}")
+    if engine.name == "aws":
+        def uploaded(sent: int, total: int) -> None:
+            sys.stderr.write(f"\rUploading {sent * 100 // max(total, 1):3d}%")
+            if sent >= total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+        media_uri = engine.put_media(source, key=f"{stamp}/{source.name}", progress=uploaded)
+    else:
+        media_uri = engine.put_media(source, key=f"{stamp}/{source.name}")
     params: dict = {
         "MedicalTranscriptionJobName": name,
         "LanguageCode": "en-US",
@@ -270,7 +279,9 @@ def cmd_settings(args) -> int:
 
     settings = Settings.load()
     changed = False
-    for key in ("engine", "model", "device", "compute_type", "storage_root"):
+    for key in ("engine", "model", "device", "compute_type", "storage_root", "default_input_bucket",
+                "default_output_bucket", "aws_region", "aws_profile", "aws_endpoint_url", "aws_input_bucket",
+                "aws_input_prefix"):
         value = getattr(args, f"set_{key}", None)
         if value is not None:
             setattr(settings, key, value)
@@ -281,6 +292,34 @@ def cmd_settings(args) -> int:
             resolve_model(settings.model)  # refuse a model that cannot be used
         settings.save()
     print(json.dumps({"Home": str(home()), **asdict(settings)}, indent=4))
+    return 0
+
+
+def cmd_aws_login(args) -> int:
+    import getpass
+
+    from .credentials import mask, save_aws_keys
+
+    if not sys.stdin.isatty():
+        raise UsageError("aws-login asks for the keys at a terminal")
+    key_id = input("AWS access key ID: ").strip()
+    secret = getpass.getpass("AWS secret access key: ").strip()
+    token = getpass.getpass("AWS session token: ").strip() if args.with_session_token else None
+    save_aws_keys(key_id, secret, token or None)
+    print(f"Saved {mask(key_id)} in the OS keyring.")
+    return 0
+
+
+def cmd_aws_logout(args) -> int:
+    from .credentials import delete_aws_keys
+
+    delete_aws_keys()
+    print("AWS keys removed from the OS keyring.")
+    return 0
+
+
+def cmd_aws_test(args) -> int:
+    print(_engine(args).test_connection())
     return 0
 
 
@@ -392,8 +431,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", dest="set_model")
     p.add_argument("--device", dest="set_device", choices=("auto", "cpu", "cuda"))
     p.add_argument("--compute-type", dest="set_compute_type")
-    p.add_argument("--storage-root", dest="set_storage_root")
+    p.add_argument("--storage-root", dest="set_storage_root", help="folder for the local buckets")
+    p.add_argument("--default-input-bucket", dest="set_default_input_bucket")
+    p.add_argument("--default-output-bucket", dest="set_default_output_bucket")
+    p.add_argument("--aws-region", dest="set_aws_region")
+    p.add_argument("--aws-profile", dest="set_aws_profile", help="named profile from ~/.aws (empty: none)")
+    p.add_argument("--aws-endpoint-url", dest="set_aws_endpoint_url", help="e.g. a VPC endpoint (empty: AWS's)")
+    p.add_argument("--aws-input-bucket", dest="set_aws_input_bucket", help="S3 bucket recordings are uploaded to")
+    p.add_argument("--aws-input-prefix", dest="set_aws_input_prefix")
     p.set_defaults(func=cmd_settings)
+
+    p = sub.add_parser("aws-login", help="store AWS access keys in the OS keyring (asks for them; never on the command line)")
+    p.add_argument("--with-session-token", action="store_true", help="also ask for a session token")
+    p.set_defaults(func=cmd_aws_login)
+    p = sub.add_parser("aws-logout", help="remove the AWS keys from the OS keyring")
+    p.set_defaults(func=cmd_aws_logout)
+    p = sub.add_parser("aws-test-connection", help="check the AWS settings and credentials, saying what is wrong")
+    p.set_defaults(func=cmd_aws_test, engine="aws")
 
     p = sub.add_parser("models", help="list the speech models and the device that would be used")
     p.set_defaults(func=cmd_models)
@@ -437,7 +491,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the user sees one line, never a traceback
         from .asr import ModelError
+        from .credentials import CredentialStoreError
 
-        prefix = "" if isinstance(exc, (ModelError, OSError, ValueError)) else f"{type(exc).__name__}: "
+        if type(exc).__name__ == "UploadCancelled":
+            print("clinscribe: upload cancelled", file=sys.stderr)
+            return 130
+        clear = (ModelError, OSError, ValueError, CredentialStoreError)
+        prefix = "" if isinstance(exc, clear) else f"{type(exc).__name__}: "
         print(f"clinscribe: {prefix}{_one_line(exc)}", file=sys.stderr)
         return EXIT_OTHER

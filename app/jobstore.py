@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     media_sample_rate INTEGER,
     transcript_uri TEXT,
     progress REAL NOT NULL DEFAULT 0,
-    attempts INTEGER NOT NULL DEFAULT 0
+    attempts INTEGER NOT NULL DEFAULT 0,
+    cancel_requested INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
 """
@@ -55,6 +56,7 @@ class JobRecord:
     transcript_uri: str | None
     progress: float
     attempts: int
+    cancel_requested: int = 0
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "JobRecord":
@@ -170,6 +172,24 @@ class JobStore:
                 (status, time.time(), transcript_uri, failure_reason,
                  1.0 if status == COMPLETED else 0.0, seq, IN_PROGRESS),
             )
+
+    def request_cancel(self, seq: int, reason: str) -> str:
+        """Fail a QUEUED job now; flag an IN_PROGRESS one for its worker. Returns the status after."""
+        with self.transaction() as db:
+            row = db.execute("SELECT status FROM jobs WHERE seq = ?", (seq,)).fetchone()
+            if row is None or row["status"] not in ACTIVE:
+                return row["status"] if row else ""
+            db.execute("UPDATE jobs SET cancel_requested = 1 WHERE seq = ?", (seq,))
+            if row["status"] == QUEUED:
+                db.execute("UPDATE jobs SET status = ?, failure_reason = ?, completion_time = ? WHERE seq = ?",
+                           (FAILED, reason, time.time(), seq))
+                return FAILED
+            return row["status"]
+
+    def cancel_requested(self, seq: int) -> bool:
+        with self._connect() as db:
+            row = db.execute("SELECT cancel_requested FROM jobs WHERE seq = ?", (seq,)).fetchone()
+        return bool(row and row["cancel_requested"])
 
     def delete(self, name: str) -> None:
         with self._connect() as db:

@@ -43,26 +43,34 @@ def split_word(text: str) -> tuple[str, list[str]]:
     return text, [mark] if mark else []
 
 
-def items_from_segments(segments: Iterable[Segment], **labels) -> tuple[list[dict], list[list[int]]]:
-    """Items for the words of ``segments`` and, per segment, the indices of its items."""
+def segment_items(segment: Segment, **labels) -> list[dict]:
+    """Items (pronunciation and punctuation) for the words of one ASR segment."""
+    items: list[dict] = []
+    for word in segment.words:
+        content, marks = split_word(word.word)
+        if content:
+            items.append({"type": "pronunciation", "content": content, "confidence": float(word.probability),
+                          "start": float(word.start), "end": float(max(word.end, word.start)), **labels})
+        for mark in marks:
+            if items and items[-1]["type"] == "pronunciation":
+                items.append({"type": "punctuation", "content": mark, "confidence": 0.0, **labels})
+    return items
+
+
+def flatten(runs: Iterable[list[dict]]) -> tuple[list[dict], list[list[int]]]:
+    """One item list, and per non-empty run the indices of its items."""
     items: list[dict] = []
     groups: list[list[int]] = []
-    for segment in segments:
-        group = []
-        for word in segment.words:
-            content, marks = split_word(word.word)
-            if content:
-                group.append(len(items))
-                items.append({"type": "pronunciation", "content": content,
-                              "confidence": float(word.probability),
-                              "start": float(word.start), "end": float(max(word.end, word.start)), **labels})
-            for mark in marks:
-                if items and items[-1]["type"] == "pronunciation":
-                    group.append(len(items))
-                    items.append({"type": "punctuation", "content": mark, "confidence": 0.0, **labels})
-        if group:
-            groups.append(group)
+    for run in runs:
+        if any(item["type"] == "pronunciation" for item in run):
+            groups.append(list(range(len(items), len(items) + len(run))))
+            items.extend(run)
     return items, groups
+
+
+def items_from_segments(segments: Iterable[Segment], **labels) -> tuple[list[dict], list[list[int]]]:
+    """Items for the words of ``segments`` and, per segment, the indices of its items."""
+    return flatten(segment_items(segment, **labels) for segment in segments)
 
 
 def text_of(items: Iterable[dict]) -> str:
@@ -75,10 +83,19 @@ def text_of(items: Iterable[dict]) -> str:
     return " ".join(out)
 
 
-def aws_item(item: dict, index: int) -> dict:
-    out: dict = {"id": index, "type": item["type"],
-                 "alternatives": [{"confidence": fmt_confidence(item["confidence"]) if item["type"] == "pronunciation" else "0.0",
-                                   "content": item["content"]}]}
+def timed(item: dict) -> dict:
+    """The times (and labels) of an item, as speaker-label segments list them."""
+    out = {"start_time": fmt_time(item["start"]), "end_time": fmt_time(item["end"])}
+    if "speaker" in item:
+        out["speaker_label"] = f"spk_{item['speaker']}"
+    return out
+
+
+def aws_item(item: dict, index: int | None) -> dict:
+    out: dict = {} if index is None else {"id": index}
+    out["type"] = item["type"]
+    confidence = fmt_confidence(item["confidence"]) if item["type"] == "pronunciation" else "0.0"
+    out["alternatives"] = [{"confidence": confidence, "content": item["content"]}]
     if item["type"] == "pronunciation":
         out["start_time"] = fmt_time(item["start"])
         out["end_time"] = fmt_time(item["end"])
@@ -120,3 +137,49 @@ def build(job_name: str, account_id: str, items: list[dict], groups: list[list[i
     }
     results.update(extra_results or {})
     return {"jobName": job_name, "accountId": account_id, "status": "COMPLETED", "results": results}
+
+
+def speaker_labels(items: list[dict], channel: int = 0) -> dict:
+    """``results.speaker_labels``: one segment per run of one speaker's words."""
+    segments: list[dict] = []
+    run: list[dict] = []
+
+    def close() -> None:
+        if run:
+            segments.append({"start_time": fmt_time(run[0]["start"]), "end_time": fmt_time(run[-1]["end"]),
+                             "speaker_label": f"spk_{run[0]['speaker']}", "items": [timed(i) for i in run]})
+
+    for item in items:
+        if item["type"] != "pronunciation":
+            continue
+        if run and item["speaker"] != run[-1]["speaker"]:
+            close()
+            run = []
+        run.append(item)
+    close()
+    speakers = len({i["speaker"] for i in items if "speaker" in i})
+    return {"channel_label": f"ch_{channel}", "speakers": speakers, "segments": segments}
+
+
+def channel_labels(items: list[dict], number_of_channels: int) -> dict:
+    """``results.channel_labels``: each channel's items (with their ids)."""
+    channels = [{"channel_label": f"ch_{c}", "items": []} for c in range(number_of_channels)]
+    for index, item in enumerate(items):
+        channels[item["channel"]]["items"].append(aws_item(item, index))
+    return {"number_of_channels": number_of_channels, "channels": channels}
+
+
+def alternative_segment(start: float, end: float, alternatives: list[dict], channel: int | None = None) -> dict:
+    """One entry of ``results.segments``: a stretch of audio and its n-best transcripts."""
+    out: dict = {"start_time": fmt_time(start), "end_time": fmt_time(end)}
+    if channel is not None:
+        out["channel_label"] = f"ch_{channel}"
+    out["alternatives"] = [
+        {"transcript": alt["transcript"],
+         "items": [{**({"start_time": fmt_time(i["start"]), "end_time": fmt_time(i["end"])}
+                       if i["type"] == "pronunciation" else {}),
+                    "confidence": fmt_confidence(i["confidence"]) if i["type"] == "pronunciation" else "0.0",
+                    "content": i["content"], "type": i["type"]} for i in alt["items"]]}
+        for alt in alternatives
+    ]
+    return out

@@ -26,7 +26,12 @@ from .outputs import output_key
 
 log = logging.getLogger("clinscribe.worker")
 
+
+class Cancelled(Exception):
+    pass
+
 MEDIA_NOT_FOUND = "The media file couldn't be found. Check MediaFileUri and try your request again."
+CANCELLED = "Cancelled by the user."
 INTERNAL_FAILURE = "Internal failure: the transcription could not be completed. Try your request again."
 
 
@@ -51,16 +56,22 @@ def run_job(store: JobStore, job: JobRecord) -> None:
             now = time.monotonic()
             if now - last[0] > 0.5:
                 last[0] = now
+                if store.cancel_requested(job.seq):
+                    raise Cancelled
                 store.update(job.seq, progress=round(fraction * 0.95, 3))
 
         decode = asr.DecodeOptions(**options.get("decode", {}))
         doc = pipeline.transcribe_job(request, channels, model, decode=decode, progress=progress,
-                                      account_id=options.get("account_id", pipeline.LOCAL_ACCOUNT_ID))
+                                      account_id=options.get("account_id", pipeline.LOCAL_ACCOUNT_ID),
+                                      vocabulary_text=options.get("vocabulary"))
         key = output_key(request["MedicalTranscriptionJobName"], request.get("OutputKey"))
         path = objects.put_bytes(json.dumps(doc, ensure_ascii=False).encode("utf-8"),
                                  request["OutputBucketName"], key)
         store.finish(job.seq, transcript_uri=path.as_uri())
         log.info("job #%d completed", job.seq)
+    except Cancelled:
+        store.finish(job.seq, failure_reason=CANCELLED)
+        log.info("job #%d cancelled", job.seq)
     except ObjectNotFound:
         store.finish(job.seq, failure_reason=MEDIA_NOT_FOUND)
         log.info("job #%d failed: media not found", job.seq)

@@ -202,3 +202,26 @@ def test_model_setting_is_checked_up_front(home):
         LocalEngine(base=home, model="large-v9")
     with pytest.raises(ModelError, match="not a CTranslate2 Whisper model folder"):
         LocalEngine(base=home, model=str(home))
+
+
+def test_cancel_a_queued_and_a_running_job(home, tmp_path):
+    import soundfile
+
+    data, rate = soundfile.read(AUDIO.parent / "consultations" / "day1_consultation01.flac")
+    long_wav = tmp_path / "long.wav"
+    soundfile.write(long_wav, data, rate)
+    engine = LocalEngine(base=home)
+    uri = engine.put_media(long_wav)
+    engine.start_medical_transcription_job(**job_request("long-running", uri))
+    engine.start_medical_transcription_job(**job_request("waiting", uri))
+    engine.cancel_medical_transcription_job(MedicalTranscriptionJobName="waiting")
+    waiting = engine.get_medical_transcription_job(MedicalTranscriptionJobName="waiting")["MedicalTranscriptionJob"]
+    assert waiting["TranscriptionJobStatus"] == "FAILED" and waiting["FailureReason"] == "Cancelled by the user."
+    import time
+    deadline = time.monotonic() + 60
+    while (engine.job_progress("long-running") or 0) == 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    engine.cancel_medical_transcription_job(MedicalTranscriptionJobName="long-running")
+    job = engine.wait("long-running", poll=0.2, timeout=60)
+    assert job["TranscriptionJobStatus"] == "FAILED" and job["FailureReason"] == "Cancelled by the user."
+    assert engine.media_path("long-running") is not None and engine.media_path("long-running").is_file()

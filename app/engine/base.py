@@ -36,10 +36,33 @@ class TranscriptionEngine(abc.ABC):
     @abc.abstractmethod
     def delete_medical_transcription_job(self, **params) -> dict: ...
 
+    @abc.abstractmethod
+    def create_medical_vocabulary(self, **params) -> dict: ...
+
+    @abc.abstractmethod
+    def get_medical_vocabulary(self, **params) -> dict: ...
+
+    @abc.abstractmethod
+    def list_medical_vocabularies(self, **params) -> dict: ...
+
+    @abc.abstractmethod
+    def update_medical_vocabulary(self, **params) -> dict: ...
+
+    @abc.abstractmethod
+    def delete_medical_vocabulary(self, **params) -> dict: ...
+
     # -- conveniences built on them -------------------------------------------
     @abc.abstractmethod
     def get_transcript(self, job_name: str) -> dict:
         """The transcript JSON of a COMPLETED job (fetched from where TranscriptFileUri points)."""
+
+    def cancel_medical_transcription_job(self, **params) -> dict:
+        """Stop a QUEUED or IN_PROGRESS job (an extension: AWS Transcribe has no cancel)."""
+        raise NotImplementedError(f"the {self.name} engine cannot cancel jobs")
+
+    def media_path(self, job_name: str):
+        """The job's media as a local file, when this computer has it (for playback)."""
+        return None
 
     def job_progress(self, job_name: str) -> float | None:
         """Fraction done of a running job, where the engine knows it (AWS does not)."""

@@ -21,9 +21,11 @@ from .. import asr, media, service
 from ..config import Settings, home
 from ..jobstore import COMPLETED, FAILED, IN_PROGRESS, JobRecord, JobStore
 from ..objectstore import LocalObjectStore, ObjectNotFound
+from ..vocabstore import FAILED as VOCAB_FAILED
+from ..vocabstore import PENDING, READY, VocabularyRecord, VocabularyStore
 from ..pipeline import LOCAL_ACCOUNT_ID
 from ..validation import START, validate
-from ..worker import lock_path
+from ..worker import CANCELLED, lock_path
 from .base import TERMINAL, TranscriptionEngine
 
 MAX_ATTEMPTS = 2  # a job whose worker died is resumed once, then failed
@@ -37,8 +39,26 @@ def _time(value: float | None):
     return None if value is None else botocore.utils.parse_timestamp(value)
 
 
+VOCAB_NOT_FOUND = ("The requested vocabulary couldn't be found. "
+                   "Check the vocabulary name and try your request again.")
+
+
 def _error(code: str, message: str, operation: str):
     return service.client_error(code, message, operation)
+
+
+def _encode_token(seq: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"before": seq}).encode()).decode()
+
+
+def _decode_token(token: str | None, operation: str) -> int | None:
+    if not token:
+        return None
+    try:
+        return int(json.loads(base64.urlsafe_b64decode(token))["before"])
+    except (ValueError, KeyError, TypeError):
+        raise _error("BadRequestException", "The NextToken is not valid. "
+                     "Use the NextToken from the previous response.", operation) from None
 
 
 class LocalEngine(TranscriptionEngine):
@@ -51,6 +71,7 @@ class LocalEngine(TranscriptionEngine):
         self.home = Path(base) if base else home()
         self.settings = settings or Settings.load(self.home)
         self.store = JobStore(self.home / "jobs.db")
+        self.vocabularies = VocabularyStore(self.home / "jobs.db")
         self.objects = LocalObjectStore(self.settings.buckets_root(self.home))
         self.model_spec = model or self.settings.model
         self.model_path = str(asr.resolve_model(self.model_spec, self.home))  # ModelError early
@@ -61,6 +82,7 @@ class LocalEngine(TranscriptionEngine):
         # Decoder overrides (asr.DecodeOptions fields: batch_size, beam_size, vad_filter), for benchmarks.
         self.decode = dict(decode or {})
         self._lock = FileLock(str(lock_path(self.home)))
+        self._children: list[subprocess.Popen] = []
         self.reconcile()
 
     # -- worker supervision ---------------------------------------------------
@@ -74,6 +96,7 @@ class LocalEngine(TranscriptionEngine):
 
     def reconcile(self) -> None:
         """Fail or resume jobs a dead worker left behind; start a worker when work waits."""
+        self._children = [child for child in self._children if child.poll() is None]  # reap
         active = self.store.active()
         if not active or self.worker_alive():
             return
@@ -99,8 +122,8 @@ class LocalEngine(TranscriptionEngine):
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         with open(logs / "worker.log", "ab") as log:
-            subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
-                             close_fds=True, **kwargs)
+            self._children.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                                   env=env, close_fds=True, **kwargs))
 
     # -- responses ------------------------------------------------------------
     @staticmethod
@@ -151,15 +174,22 @@ class LocalEngine(TranscriptionEngine):
         return out
 
     # -- operations -----------------------------------------------------------
-    def _check_vocabulary(self, params: dict) -> None:
+    def _vocabulary_for(self, params: dict) -> str | None:
+        """The text of the job's READY vocabulary (snapshotted with the job), or None."""
         name = (params.get("Settings") or {}).get("VocabularyName")
-        if name:
-            raise _error("BadRequestException", "The requested vocabulary couldn't be found. "
-                         "Check the vocabulary name and try your request again.", START)
+        if not name:
+            return None
+        rec = self.vocabularies.get(name)
+        if rec is None:
+            raise _error("BadRequestException", VOCAB_NOT_FOUND, START)
+        if rec.state != READY:
+            raise _error("BadRequestException", f"The vocabulary {name} is {rec.state}, not READY. "
+                         "Wait until it is READY (or fix its file) and try your request again.", START)
+        return rec.content.decode("utf-8")
 
     def start_medical_transcription_job(self, **params) -> dict:
         validate(START, params, allow_file_uri=True)
-        self._check_vocabulary(params)
+        vocabulary = self._vocabulary_for(params)
         try:
             self.objects.resolve(params["Media"]["MediaFileUri"])
         except ObjectNotFound:
@@ -168,7 +198,7 @@ class LocalEngine(TranscriptionEngine):
             "model": self.model_spec, "model_path": self.model_path, "device": self.device,
             "compute_type": self.compute_type, "storage_root": str(self.objects.root),
             "max_media_bytes": self.max_media_bytes, "account_id": LOCAL_ACCOUNT_ID,
-            "decode": self.decode,
+            "decode": self.decode, "vocabulary": vocabulary,
         }
         rec = self.store.insert(params["MedicalTranscriptionJobName"], params, options)
         if rec is None:
@@ -196,13 +226,7 @@ class LocalEngine(TranscriptionEngine):
         validate(op, params)
         self.reconcile()
         limit = params.get("MaxResults", 5)
-        before = None
-        if params.get("NextToken"):
-            try:
-                before = int(json.loads(base64.urlsafe_b64decode(params["NextToken"]))["before"])
-            except (ValueError, KeyError, TypeError):
-                raise _error("BadRequestException", "The NextToken is not valid. "
-                             "Use the NextToken from the previous response.", op) from None
+        before = _decode_token(params.get("NextToken"), op)
         recs = self.store.list(status=params.get("Status"), name_contains=params.get("JobNameContains"),
                                before_seq=before, limit=limit + 1)
         out: dict = {}
@@ -210,7 +234,7 @@ class LocalEngine(TranscriptionEngine):
             out["Status"] = params["Status"]
         if len(recs) > limit:
             recs = recs[:limit]
-            out["NextToken"] = base64.urlsafe_b64encode(json.dumps({"before": recs[-1].seq}).encode()).decode()
+            out["NextToken"] = _encode_token(recs[-1].seq)
         out["MedicalTranscriptionJobSummaries"] = [self._summary(r) for r in recs]
         out["ResponseMetadata"] = service.response_metadata()
         return out
@@ -225,6 +249,121 @@ class LocalEngine(TranscriptionEngine):
                          "Wait until it is COMPLETED or FAILED and try your request again.", op)
         self.store.delete(rec.name)
         return {"ResponseMetadata": service.response_metadata()}
+
+    def cancel_medical_transcription_job(self, **params) -> dict:
+        """A ClinScribe extension (AWS has no cancel): the job ends FAILED, "Cancelled by the user."."""
+        op = "GetMedicalTranscriptionJob"
+        validate(op, params)
+        rec = self._existing(params["MedicalTranscriptionJobName"], op, "NotFoundException")
+        self.store.request_cancel(rec.seq, CANCELLED)
+        return {"ResponseMetadata": service.response_metadata()}
+
+    def media_path(self, job_name: str) -> Path | None:
+        """The local file of a job's media (for playback), or None when it is not on this computer."""
+        rec = self.store.get(job_name)
+        if rec is None:
+            return None
+        try:
+            return self.objects.resolve(rec.request["Media"]["MediaFileUri"])
+        except ObjectNotFound:
+            return None
+
+    # -- medical vocabularies -----------------------------------------------------
+    def _vocabulary(self, name: str, operation: str) -> VocabularyRecord:
+        rec = self.vocabularies.get(name)
+        if rec is None:
+            raise _error("NotFoundException", VOCAB_NOT_FOUND, operation)
+        return rec
+
+    def _vocabulary_file(self, params: dict, operation: str) -> bytes:
+        if params["LanguageCode"] != "en-US":
+            raise _error("BadRequestException", f"The language code {params['LanguageCode']} isn't supported "
+                         "for medical vocabularies. Use en-US and try your request again.", operation)
+        try:
+            return self.objects.resolve(params["VocabularyFileUri"]).read_bytes()
+        except ObjectNotFound:
+            raise _error("BadRequestException", MEDIA_UNREADABLE, operation) from None
+
+    def _process_vocabulary(self, name: str, content: bytes) -> None:
+        from ..vocabulary import VocabularyFileError, parse_vocabulary_file
+
+        try:
+            parse_vocabulary_file(content)
+        except VocabularyFileError as exc:
+            self.vocabularies.set(name, state=VOCAB_FAILED, failure_reason=str(exc), content=content)
+        else:
+            self.vocabularies.set(name, state=READY, failure_reason=None, content=content)
+
+    @staticmethod
+    def _vocabulary_summary(rec: VocabularyRecord, state: str | None = None) -> dict:
+        return {"VocabularyName": rec.name, "LanguageCode": rec.language_code,
+                "LastModifiedTime": _time(rec.last_modified), "VocabularyState": state or rec.state}
+
+    def create_medical_vocabulary(self, **params) -> dict:
+        op = "CreateMedicalVocabulary"
+        validate(op, params)
+        content = self._vocabulary_file(params, op)
+        tags = json.dumps(params["Tags"]) if params.get("Tags") else None
+        if not self.vocabularies.insert(params["VocabularyName"], params["LanguageCode"], tags):
+            raise _error("ConflictException", "The requested vocabulary name already exists. "
+                         "Use a different vocabulary name.", op)
+        response = {**self._vocabulary_summary(self.vocabularies.get(params["VocabularyName"]), PENDING),
+                    "ResponseMetadata": service.response_metadata()}
+        self._process_vocabulary(params["VocabularyName"], content)  # PENDING → READY | FAILED
+        return response
+
+    def update_medical_vocabulary(self, **params) -> dict:
+        op = "UpdateMedicalVocabulary"
+        validate(op, params)
+        self._vocabulary(params["VocabularyName"], op)
+        content = self._vocabulary_file(params, op)
+        self.vocabularies.set(params["VocabularyName"], state=PENDING, language_code=params["LanguageCode"])
+        response = {**self._vocabulary_summary(self.vocabularies.get(params["VocabularyName"])),
+                    "ResponseMetadata": service.response_metadata()}
+        self._process_vocabulary(params["VocabularyName"], content)
+        return response
+
+    def get_medical_vocabulary(self, **params) -> dict:
+        op = "GetMedicalVocabulary"
+        validate(op, params)
+        rec = self._vocabulary(params["VocabularyName"], op)
+        out = self._vocabulary_summary(rec)
+        if rec.failure_reason:
+            out["FailureReason"] = rec.failure_reason
+        if rec.content is not None:
+            copy = self.home / "vocabularies" / f"{rec.name}.txt"
+            copy.parent.mkdir(exist_ok=True)
+            copy.write_bytes(rec.content)
+            out["DownloadUri"] = copy.as_uri()
+        out["ResponseMetadata"] = service.response_metadata()
+        return out
+
+    def list_medical_vocabularies(self, **params) -> dict:
+        op = "ListMedicalVocabularies"
+        validate(op, params)
+        limit = params.get("MaxResults", 5)
+        recs = self.vocabularies.list(state=params.get("StateEquals"), name_contains=params.get("NameContains"),
+                                      before_seq=_decode_token(params.get("NextToken"), op), limit=limit + 1)
+        out: dict = {}
+        if params.get("StateEquals"):
+            out["Status"] = params["StateEquals"]
+        if len(recs) > limit:
+            recs = recs[:limit]
+            out["NextToken"] = _encode_token(recs[-1].seq)
+        out["Vocabularies"] = [self._vocabulary_summary(r) for r in recs]
+        out["ResponseMetadata"] = service.response_metadata()
+        return out
+
+    def delete_medical_vocabulary(self, **params) -> dict:
+        op = "DeleteMedicalVocabulary"
+        validate(op, params)
+        self._vocabulary(params["VocabularyName"], op)
+        self.vocabularies.delete(params["VocabularyName"])
+        return {"ResponseMetadata": service.response_metadata()}
+
+    def put_vocabulary_file(self, source: Path, key: str | None = None) -> str:
+        """Store a vocabulary file in the local input bucket; returns its ``s3://`` URI."""
+        return self.put_media(source, key=f"vocabularies/{key or Path(source).name}")
 
     # -- conveniences ---------------------------------------------------------
     def job_progress(self, job_name: str) -> float | None:

@@ -1,0 +1,386 @@
+"""An editable transcript over the AWS transcript JSON (Qt-free).
+
+The engine's transcript is never modified. The user's work (speaker names,
+edited text, picked alternatives) lives in an *edits file* beside the job:
+``<home>/edits/<engine>/<job>.json``, written atomically after every change.
+
+Model: a document is a list of *turns* (one per audio segment, or per run of
+one speaker/channel); a turn is a list of *tokens* — words and punctuation with
+the timing and confidence of the item they came from. Editing a turn's text
+re-aligns the new words with the old ones, so corrected words keep their time
+(click-to-seek and PHI still work) and new words have no confidence.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+VERSION = 1
+_PUNCT = ".,?!;:"
+_TOKEN = re.compile(r"[^\s]+")
+
+
+def edits_path(home: Path, engine: str, job_name: str) -> Path:
+    return Path(home) / "edits" / engine / f"{job_name}.json"
+
+
+def _f(value) -> float | None:
+    try:
+        return None if value is None or value == "" else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def default_name(label: str) -> str:
+    if label.startswith("spk_") and label[4:].isdigit():
+        return f"Speaker {int(label[4:]) + 1}"
+    if label.startswith("ch_") and label[3:].isdigit():
+        return f"Channel {int(label[3:]) + 1}"
+    return "Dictation" if not label else label
+
+
+def tokenize(text: str) -> list[dict]:
+    """Words and trailing punctuation marks of ``text`` as bare tokens."""
+    out: list[dict] = []
+    for chunk in _TOKEN.findall(text):
+        body = chunk.rstrip(_PUNCT)
+        marks = chunk[len(body):]
+        if body:
+            out.append({"type": "pronunciation", "content": body})
+        elif marks and not out:
+            out.append({"type": "pronunciation", "content": marks})
+            continue
+        for mark in marks:
+            out.append({"type": "punctuation", "content": mark})
+    return out
+
+
+def join_tokens(tokens: list[dict]) -> str:
+    parts: list[str] = []
+    for tok in tokens:
+        if tok["type"] == "punctuation" and parts:
+            parts[-1] += tok["content"]
+        else:
+            parts.append(tok["content"])
+    return " ".join(parts)
+
+
+def token_offsets(tokens: list[dict]) -> list[tuple[int, int]]:
+    """(start, end) character offsets of each token in :func:`join_tokens`' text."""
+    out, pos = [], 0
+    for i, tok in enumerate(tokens):
+        if tok["type"] != "punctuation" or i == 0:
+            if i:
+                pos += 1  # the space
+        out.append((pos, pos + len(tok["content"])))
+        pos += len(tok["content"])
+    return out
+
+
+@dataclass
+class Segment:
+    """A results.segments entry: a time span with alternative transcripts."""
+    index: int
+    start: float
+    end: float
+    alternatives: list[dict]
+
+
+class TranscriptDocument:
+    def __init__(self, transcript: dict, path: Path | None = None, *, job_name: str = "", engine: str = ""):
+        self.transcript = transcript
+        self.path = Path(path) if path else None
+        self.job_name = job_name or transcript.get("jobName", "")
+        self.engine = engine
+        results = transcript.get("results") or {}
+        self.fingerprint = hashlib.sha256(json.dumps(results.get("items", []), sort_keys=True)
+                                          .encode("utf-8")).hexdigest()[:16]
+        self.entities = [dict(e, start=_f(e.get("start_time")), end=_f(e.get("end_time")))
+                         for e in results.get("entities") or []]
+        self.segments = [Segment(i, _f(s.get("start_time")) or 0.0, _f(s.get("end_time")) or 0.0,
+                                 list(s.get("alternatives") or []))
+                         for i, s in enumerate(results.get("segments") or [])]
+        self.state = self._initial_state(results)
+        if self.path and self.path.exists():
+            try:
+                saved = json.loads(self.path.read_text(encoding="utf-8"))
+                if saved.get("fingerprint") == self.fingerprint and saved.get("version") == VERSION:
+                    self.state = saved["state"]
+            except (OSError, ValueError, KeyError):
+                pass  # an unreadable edits file: start from the transcript (it is kept as .bak)
+                try:
+                    os.replace(self.path, self.path.with_suffix(".json.bak"))
+                except OSError:
+                    pass
+
+    @classmethod
+    def open(cls, transcript: dict, home: Path, engine: str, job_name: str) -> "TranscriptDocument":
+        return cls(transcript, edits_path(home, engine, job_name), job_name=job_name, engine=engine)
+
+    # -- building ------------------------------------------------------------------
+    @staticmethod
+    def _token(item: dict) -> dict:
+        alt = (item.get("alternatives") or [{}])[0]
+        tok = {"type": item.get("type", "pronunciation"), "content": alt.get("content", item.get("content", ""))}
+        if tok["type"] == "pronunciation":
+            tok["start"] = _f(item.get("start_time"))
+            tok["end"] = _f(item.get("end_time"))
+            tok["confidence"] = _f(alt.get("confidence", item.get("confidence")))
+        return tok
+
+    def _initial_state(self, results: dict) -> dict:
+        items = results.get("items") or []
+        turns: list[dict] = []
+        segments = results.get("audio_segments") or []
+        by_id = {it.get("id", i): it for i, it in enumerate(items)}
+        if segments and all("items" in s for s in segments):
+            for seg in segments:
+                toks = [self._token(by_id[i]) for i in seg["items"] if i in by_id]
+                label = seg.get("speaker_label") or seg.get("channel_label") or ""
+                if toks:
+                    turns.append({"label": label, "tokens": toks})
+        else:
+            for item in items:
+                label = item.get("speaker_label") or item.get("channel_label") or ""
+                tok = self._token(item)
+                if not turns or turns[-1]["label"] != label:
+                    turns.append({"label": label, "tokens": []})
+                turns[-1]["tokens"].append(tok)
+                if not label and tok["type"] == "punctuation" and tok["content"] in ".?!" \
+                        and len(turns[-1]["tokens"]) > 40:
+                    turns.append({"label": label, "tokens": []})
+            turns = [t for t in turns if t["tokens"]]
+        if not turns:
+            text = ((results.get("transcripts") or [{}])[0]).get("transcript", "")
+            if text:
+                turns.append({"label": "", "tokens": tokenize(text)})
+        return {"names": {}, "turns": turns, "picked": {}}
+
+    # -- reading -------------------------------------------------------------------
+    @property
+    def turns(self) -> list[dict]:
+        return self.state["turns"]
+
+    def labels(self) -> list[str]:
+        seen: list[str] = []
+        for turn in self.turns:
+            if turn["label"] not in seen:
+                seen.append(turn["label"])
+        return seen
+
+    def speaker_name(self, label: str) -> str:
+        return self.state["names"].get(label) or default_name(label)
+
+    def turn_text(self, index: int) -> str:
+        return join_tokens(self.turns[index]["tokens"])
+
+    def turn_span(self, index: int) -> tuple[float | None, float | None]:
+        times = [(t.get("start"), t.get("end")) for t in self.turns[index]["tokens"] if t.get("start") is not None]
+        if not times:
+            return None, None
+        return times[0][0], times[-1][1]
+
+    def phi_category(self, token: dict) -> str | None:
+        start, end = token.get("start"), token.get("end")
+        if token["type"] != "pronunciation" or start is None:
+            return None
+        for ent in self.entities:
+            if ent["start"] is None or ent["end"] is None:
+                continue
+            if start < ent["end"] - 1e-6 and (end or start) > ent["start"] + 1e-6:
+                return ent.get("category") or "PHI"
+            if ent["start"] <= start <= ent["end"] and start == end:
+                return ent.get("category") or "PHI"
+        return None
+
+    def redacted_text(self, index: int) -> str:
+        tokens, out = self.turns[index]["tokens"], []
+        prev = None
+        for tok in tokens:
+            cat = self.phi_category(tok)
+            if cat:
+                if prev != cat:
+                    out.append({"type": "pronunciation", "content": f"[{cat}]"})
+                prev = cat
+                continue
+            prev = None
+            out.append(tok)
+        return join_tokens(out)
+
+    def text(self, *, redact: bool = False, names: bool = True) -> str:
+        lines = []
+        for i, turn in enumerate(self.turns):
+            body = self.redacted_text(i) if redact else self.turn_text(i)
+            lines.append(f"{self.speaker_name(turn['label'])}: {body}" if names else body)
+        return "\n\n".join(lines)
+
+    def word_at(self, seconds: float) -> tuple[int, int] | None:
+        """(turn, token) being spoken at ``seconds`` (the latest word started by then)."""
+        best = None
+        for ti, turn in enumerate(self.turns):
+            for ki, tok in enumerate(turn["tokens"]):
+                start = tok.get("start")
+                if start is None:
+                    continue
+                if start <= seconds + 1e-3:
+                    if best is None or start >= best[0]:
+                        best = (start, ti, ki)
+        if best is None:
+            return None
+        start, ti, ki = best
+        end = self.turns[ti]["tokens"][ki].get("end") or start
+        if seconds > end + 1.0:
+            return None  # in a pause
+        return ti, ki
+
+    def segments_for_turn(self, index: int) -> list[Segment]:
+        start, end = self.turn_span(index)
+        if start is None:
+            return []
+        return [s for s in self.segments if s.alternatives and s.start < end and s.end > start
+                and self._best_turn(s) == index]
+
+    def _best_turn(self, seg: Segment) -> int | None:
+        best, best_overlap = None, 0.0
+        for i in range(len(self.turns)):
+            start, end = self.turn_span(i)
+            if start is None:
+                continue
+            overlap = min(end, seg.end) - max(start, seg.start)
+            if overlap > best_overlap:
+                best, best_overlap = i, overlap
+        return best
+
+    def picked(self, segment: int) -> int | None:
+        value = self.state["picked"].get(str(segment))
+        return None if value is None else int(value)
+
+    # -- editing (each saves) ---------------------------------------------------------
+    def snapshot(self) -> dict:
+        return copy.deepcopy(self.state)
+
+    def restore(self, state: dict) -> None:
+        self.state = copy.deepcopy(state)
+        self.save()
+
+    def rename_speaker(self, label: str, name: str) -> None:
+        name = name.strip()
+        if name and name != default_name(label):
+            self.state["names"][label] = name
+        else:
+            self.state["names"].pop(label, None)
+        self.save()
+
+    def set_turn_text(self, index: int, text: str) -> bool:
+        """Replace a turn's text; returns False when nothing changed."""
+        old = self.turns[index]["tokens"]
+        new = tokenize(text)
+        if [(t["type"], t["content"]) for t in old] == [(t["type"], t["content"]) for t in new]:
+            return False
+        self.turns[index]["tokens"] = self._align(old, new)
+        self.save()
+        return True
+
+    @staticmethod
+    def _align(old: list[dict], new: list[dict]) -> list[dict]:
+        a = [t["content"] for t in old]
+        b = [t["content"] for t in new]
+        out: list[dict] = []
+        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+            if op == "equal":
+                out.extend(copy.deepcopy(old[i1:i2]))
+                continue
+            timed = [t for t in old[i1:i2] if t.get("start") is not None]
+            span = (timed[0]["start"], timed[-1]["end"]) if timed else (None, None)
+            olds = old[i1:i2]
+            for k, tok in enumerate(new[j1:j2]):
+                tok = dict(tok)
+                if tok["type"] == "pronunciation":
+                    if len(olds) == j2 - j1 and olds[k].get("start") is not None:
+                        tok["start"], tok["end"] = olds[k]["start"], olds[k].get("end")
+                    else:
+                        tok["start"], tok["end"] = span
+                    tok["confidence"] = None  # typed by the user
+                    tok["edited"] = True
+                out.append(tok)
+        return out
+
+    def replace_all(self, find: str, replace: str, *, case_sensitive: bool = False) -> int:
+        if not find:
+            return 0
+        flags = 0 if case_sensitive else re.IGNORECASE
+        pattern = re.compile(re.escape(find), flags)
+        count = 0
+        for i in range(len(self.turns)):
+            text = self.turn_text(i)
+            new, n = pattern.subn(lambda _m: replace, text)
+            if n:
+                count += n
+                self.turns[i]["tokens"] = self._align(self.turns[i]["tokens"], tokenize(new))
+        if count:
+            self.save()
+        return count
+
+    def pick_alternative(self, segment: int, alternative: int) -> None:
+        """Replace the words of ``segment`` with its ``alternative``."""
+        seg = self.segments[segment]
+        alt = seg.alternatives[alternative]
+        ti = self._best_turn(seg)
+        if ti is None:
+            raise ValueError("no turn covers this segment")
+        tokens = self.turns[ti]["tokens"]
+        inside = [k for k, t in enumerate(tokens) if t.get("start") is not None
+                  and seg.start - 0.02 <= t["start"] < seg.end + 0.02]
+        if not inside:
+            raise ValueError("no words in this segment")
+        first, last = inside[0], inside[-1]
+        while last + 1 < len(tokens) and tokens[last + 1]["type"] == "punctuation":
+            last += 1
+        items = alt.get("items") or []
+        new = [self._token(it) if "alternatives" in it else {
+            "type": it.get("type", "pronunciation"), "content": it.get("content", ""),
+            **({"start": _f(it.get("start_time")), "end": _f(it.get("end_time")),
+                "confidence": _f(it.get("confidence"))} if it.get("type", "pronunciation") == "pronunciation" else {})}
+            for it in items]
+        if not new:
+            new = self._align(tokens[first:last + 1], tokenize(alt.get("transcript", "")))
+        else:
+            text = alt.get("transcript", "")
+            if text and text.rstrip()[-1:] in _PUNCT and new[-1]["type"] != "punctuation":
+                new.append({"type": "punctuation", "content": text.rstrip()[-1]})
+        tokens[first:last + 1] = new
+        self.state["picked"][str(segment)] = alternative
+        self.save()
+
+    # -- persistence ------------------------------------------------------------------
+    def save(self) -> None:
+        if not self.path:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"version": VERSION, "job": self.job_name, "engine": self.engine,
+                "fingerprint": self.fingerprint, "state": self.state}
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+    def delete_edits(self) -> None:
+        if self.path:
+            self.path.unlink(missing_ok=True)
+
+
+def to_dict(doc: TranscriptDocument) -> dict[str, Any]:
+    """The edited transcript as plain data (for export)."""
+    return {"job": doc.job_name,
+            "turns": [{"speaker": doc.speaker_name(t["label"]), "label": t["label"],
+                       "text": doc.turn_text(i)} for i, t in enumerate(doc.turns)]}

@@ -1,0 +1,459 @@
+"""The transcript editor: turns per speaker or channel, editable in place, saved with every change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import (QAction, QColor, QFont, QKeySequence, QTextCharFormat, QTextCursor, QTextDocument,
+                           QUndoCommand, QUndoStack)
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu,
+                               QPushButton, QScrollArea, QSizePolicy, QTextEdit, QToolButton, QVBoxLayout,
+                               QWidget)
+
+from ..document import TranscriptDocument
+from .common import AppContext, confidence_color, dark_theme, describe_error, hint_label
+from .player import Player
+from .workers import run_async
+
+
+def fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    minutes, sec = divmod(seconds, 60)
+    return f"{int(minutes)}:{sec:04.1f}"
+
+
+class SnapshotCommand(QUndoCommand):
+    """An edit as (state before, state after): undo and redo restore whole document states."""
+
+    def __init__(self, editor: "EditorView", text: str, before: dict, after: dict):
+        super().__init__(text)
+        self.editor, self.before, self.after = editor, before, after
+        self._first = True
+
+    def redo(self):
+        if self._first:  # already applied when pushed
+            self._first = False
+            return
+        self.editor.doc.restore(self.after)
+        self.editor.render_all()
+
+    def undo(self):
+        self.editor.doc.restore(self.before)
+        self.editor.render_all()
+
+
+class TurnEdit(QTextEdit):
+    """One turn's text: words coloured by confidence, PHI highlighted, click a word to hear it."""
+
+    word_clicked = Signal(int, int)    # turn, token
+    committed = Signal(int)            # turn
+    undo_requested = Signal()
+    redo_requested = Signal()
+
+    def __init__(self, index: int, parent=None):
+        super().__init__(parent)
+        self.index = index
+        self.rendering = False
+        self.setUndoRedoEnabled(False)
+        self.setAcceptRichText(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit)
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(700)
+        self.debounce.timeout.connect(lambda: self.committed.emit(self.index))
+        self.textChanged.connect(self._changed)
+        self._press_pos = None
+
+    def _fit(self, *_):
+        self.setFixedHeight(int(self.document().size().height()) + 6)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._fit()
+
+    def _changed(self):
+        if not self.rendering and not self.isReadOnly():
+            self.debounce.start()
+
+    def focusOutEvent(self, event):
+        super().focusOutEvent(event)
+        if self.debounce.isActive() or not self.rendering:
+            self.debounce.stop()
+            self.committed.emit(self.index)
+
+    def event(self, event):
+        if event.type() == QEvent.Type.ShortcutOverride and (
+                event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo)):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event):
+        if event.matches(QKeySequence.StandardKey.Undo):
+            self.debounce.stop()
+            self.committed.emit(self.index)
+            self.undo_requested.emit()
+            return
+        if event.matches(QKeySequence.StandardKey.Redo):
+            self.redo_requested.emit()
+            return
+        super().keyPressEvent(event)
+
+    def mousePressEvent(self, event):
+        self._press_pos = event.position().toPoint()
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event):
+        super().mouseReleaseEvent(event)
+        pos = event.position().toPoint()
+        if self._press_pos is not None and (pos - self._press_pos).manhattanLength() < 4 \
+                and not self.textCursor().hasSelection():
+            href = self.anchorAt(pos)
+            if href.startswith("w:"):
+                _, turn, token = href.split(":")
+                self.word_clicked.emit(int(turn), int(token))
+
+
+class TurnWidget(QFrame):
+    def __init__(self, editor: "EditorView", index: int):
+        super().__init__()
+        self.setObjectName("turn")
+        self.editor, self.index = editor, index
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 6, 8, 6)
+        side = QVBoxLayout()
+        side.setSpacing(2)
+        self.speaker = QLineEdit()
+        self.speaker.setObjectName("speaker")
+        self.speaker.setFrame(False)
+        self.speaker.setFixedWidth(150)
+        self.speaker.setToolTip("Type to rename this speaker everywhere")
+        bold = self.speaker.font()
+        bold.setBold(True)
+        self.speaker.setFont(bold)
+        self.speaker.editingFinished.connect(self._renamed)
+        side.addWidget(self.speaker)
+        self.time = QLabel()
+        self.time.setObjectName("turntime")
+        side.addWidget(self.time)
+        self.alternatives = QToolButton()
+        self.alternatives.setText("Alternatives")
+        self.alternatives.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.alternatives.setAccessibleName(f"Alternatives for turn {index + 1}")
+        self.alternatives.setMenu(QMenu(self.alternatives))
+        side.addWidget(self.alternatives)
+        side.addStretch(1)
+        lay.addLayout(side)
+        self.text = TurnEdit(index)
+        self.text.setAccessibleName(f"Turn {index + 1} text")
+        lay.addWidget(self.text, 1)
+        self.text.word_clicked.connect(editor.word_clicked)
+        self.text.committed.connect(editor.commit_turn)
+        self.text.undo_requested.connect(editor.undo_stack.undo)
+        self.text.redo_requested.connect(editor.undo_stack.redo)
+
+    def _renamed(self):
+        doc = self.editor.doc
+        label = doc.turns[self.index]["label"]
+        if self.speaker.text().strip() != doc.speaker_name(label):
+            self.editor.rename_speaker(label, self.speaker.text())
+
+    def render(self, redact: bool) -> None:
+        editor, doc, i = self.editor, self.editor.doc, self.index
+        turn = doc.turns[i]
+        self.speaker.setText(doc.speaker_name(turn["label"]))
+        self.speaker.setAccessibleName(f"Speaker of turn {i + 1}")
+        start, end = doc.turn_span(i)
+        self.time.setText(fmt_time(start))
+        segments = doc.segments_for_turn(i)
+        menu = self.alternatives.menu()
+        menu.clear()
+        for seg in segments:
+            if len(segments) > 1:
+                menu.addSection(f"{fmt_time(seg.start)}–{fmt_time(seg.end)}")
+            picked = doc.picked(seg.index)
+            for a, alt in enumerate(seg.alternatives):
+                act = menu.addAction(alt.get("transcript", ""))
+                act.setCheckable(True)
+                act.setChecked(picked == a)
+                act.triggered.connect(lambda _=False, s=seg.index, k=a: editor.pick_alternative(s, k))
+        self.alternatives.setVisible(bool(segments))
+        te = self.text
+        te.rendering = True
+        try:
+            te.setReadOnly(redact)
+            te.clear()
+            cursor = QTextCursor(te.document())
+            plain = QTextCharFormat()
+            if redact:
+                cursor.insertText(doc.redacted_text(i), plain)
+            else:
+                dark = dark_theme()
+                for k, tok in enumerate(turn["tokens"]):
+                    if k and tok["type"] != "punctuation":
+                        cursor.insertText(" ", plain)
+                    fmt = QTextCharFormat()
+                    if tok["type"] == "pronunciation":
+                        fmt.setAnchor(True)
+                        fmt.setAnchorHref(f"w:{i}:{k}")
+                        color = confidence_color(tok.get("confidence"))
+                        if color is not None:
+                            fmt.setForeground(color)
+                            fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
+                            fmt.setToolTip(f"Confidence {tok['confidence']:.0%}")
+                        cat = doc.phi_category(tok)
+                        if cat:
+                            fmt.setBackground(QColor("#5c4a00" if dark else "#fff1b8"))
+                            fmt.setToolTip(cat)
+                            fmt.setProperty(QTextCharFormat.Property.UserProperty, cat)
+                    cursor.insertText(tok["content"], fmt)
+        finally:
+            te.rendering = False
+
+
+class EditorView(QWidget):
+    status_message = Signal(str)
+
+    def __init__(self, ctx: AppContext, player: Player, parent=None):
+        super().__init__(parent)
+        self.ctx, self.player = ctx, player
+        self.doc: TranscriptDocument | None = None
+        self.engine_kind = ""
+        self.job_name = ""
+        self.turn_widgets: list[TurnWidget] = []
+        self.current_word: tuple[int, int] | None = None
+        self.undo_stack = QUndoStack(self)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(24, 16, 24, 8)
+        head = QHBoxLayout()
+        self.title = QLabel("<h2>Transcript</h2>")
+        head.addWidget(self.title)
+        head.addStretch(1)
+        self.redact = QCheckBox("Show PHI redacted")
+        self.redact.setAccessibleName("Show PHI redacted")
+        self.redact.toggled.connect(lambda _: self.render_all())
+        head.addWidget(self.redact)
+        self.export_button = QPushButton("Export text…")
+        self.export_button.clicked.connect(self.export)
+        head.addWidget(self.export_button)
+        lay.addLayout(head)
+        self.info = hint_label("Open a completed job from Jobs.")
+        lay.addWidget(self.info)
+
+        play = QHBoxLayout()
+        self.play_button = QPushButton("▶ Play")
+        self.play_button.setAccessibleName("Play or pause audio")
+        self.play_button.setToolTip("Play or pause (Ctrl+Space)")
+        self.play_button.clicked.connect(self.toggle_play)
+        play.addWidget(self.play_button)
+        self.position = QLabel("0:00.0")
+        self.position.setAccessibleName("Playback position")
+        play.addWidget(self.position)
+        play.addStretch(1)
+        self.find_edit = QLineEdit()
+        self.find_edit.setPlaceholderText("Find")
+        self.find_edit.setAccessibleName("Find")
+        self.find_edit.returnPressed.connect(self.find_next)
+        self.replace_edit = QLineEdit()
+        self.replace_edit.setPlaceholderText("Replace with")
+        self.replace_edit.setAccessibleName("Replace with")
+        find_next = QPushButton("Find next")
+        find_next.clicked.connect(self.find_next)
+        replace_all = QPushButton("Replace all")
+        replace_all.setAccessibleName("Replace all")
+        replace_all.clicked.connect(self.replace_all)
+        for w in (self.find_edit, self.replace_edit, find_next, replace_all):
+            play.addWidget(w)
+        lay.addLayout(play)
+        legend = hint_label("Words in amber or red were recognised with low confidence. "
+                            "Highlighted words are PHI. Click a word to hear it; edits are saved as you type.")
+        lay.addWidget(legend)
+
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.body = QWidget()
+        self.body.setObjectName("turns")
+        self.turns_layout = QVBoxLayout(self.body)
+        self.turns_layout.setSpacing(4)
+        self.turns_layout.addStretch(1)
+        self.scroll.setWidget(self.body)
+        lay.addWidget(self.scroll, 1)
+
+        self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        player.position_changed.connect(self.follow)
+        player.state_changed.connect(lambda playing: self.play_button.setText("❚❚ Pause" if playing else "▶ Play"))
+
+    # -- loading ------------------------------------------------------------------
+    def open_job(self, engine: str, name: str) -> None:
+        ctx = self.ctx
+        self.info.setText(f"Loading {name}…")
+
+        def work():
+            return ctx.engine(engine).get_transcript(name)
+
+        def done(transcript):
+            doc = TranscriptDocument.open(transcript, ctx.home, engine, name)
+            self.set_document(doc, ctx.media.get(engine, name), engine=engine)
+
+        run_async(work, done, lambda exc: self.info.setText(f"The transcript could not be opened: "
+                                                            f"{describe_error(exc)}"))
+
+    def set_document(self, doc: TranscriptDocument, media_path: Path | None, *, engine: str = "") -> None:
+        self.commit_all()
+        self.doc, self.engine_kind, self.job_name = doc, engine, doc.job_name
+        self.undo_stack.clear()
+        self.title.setText(f"<h2>{doc.job_name or 'Transcript'}</h2>")
+        self.player.load(media_path if media_path and Path(media_path).exists() else None)
+        phi = len(doc.entities)
+        parts = [f"{len(doc.turns)} turns", f"{len(doc.labels())} voices"]
+        if phi:
+            parts.append(f"{phi} PHI entities highlighted")
+        if not self.player.source:
+            parts.append("audio not available for playback")
+        self.info.setText(" · ".join(parts))
+        for w in self.turn_widgets:
+            w.setParent(None)
+            w.deleteLater()
+        self.turn_widgets = []
+        for i in range(len(doc.turns)):
+            w = TurnWidget(self, i)
+            self.turns_layout.insertWidget(i, w)
+            self.turn_widgets.append(w)
+        self.render_all()
+
+    def render_all(self) -> None:
+        if not self.doc:
+            return
+        if len(self.turn_widgets) != len(self.doc.turns):  # never happens today: turns are stable
+            self.set_document(self.doc, self.player.source, engine=self.engine_kind)
+            return
+        for w in self.turn_widgets:
+            w.render(self.redact.isChecked())
+
+    # -- edits --------------------------------------------------------------------
+    def _apply(self, text: str, change) -> bool:
+        before = self.doc.snapshot()
+        if change() is False:
+            return False
+        after = self.doc.snapshot()
+        if before == after:
+            return False
+        self.undo_stack.push(SnapshotCommand(self, text, before, after))
+        return True
+
+    def commit_turn(self, index: int) -> None:
+        if not self.doc or self.redact.isChecked() or index >= len(self.turn_widgets):
+            return
+        w = self.turn_widgets[index]
+        text = w.text.toPlainText()
+        if text != self.doc.turn_text(index):
+            self._apply("Edit text", lambda: self.doc.set_turn_text(index, text))
+            self.status_message.emit("Saved.")
+        if not w.text.hasFocus():
+            w.render(False)
+
+    def commit_all(self) -> None:
+        for w in self.turn_widgets:
+            if w.text.debounce.isActive():
+                w.text.debounce.stop()
+                self.commit_turn(w.index)
+
+    def rename_speaker(self, label: str, name: str) -> None:
+        self._apply("Rename speaker", lambda: self.doc.rename_speaker(label, name))
+        self.render_all()
+
+    def pick_alternative(self, segment: int, alternative: int) -> None:
+        self.commit_all()
+        self._apply("Pick alternative", lambda: self.doc.pick_alternative(segment, alternative))
+        self.render_all()
+
+    def replace_all(self) -> int:
+        if not self.doc:
+            return 0
+        self.commit_all()
+        find, repl = self.find_edit.text(), self.replace_edit.text()
+        count = [0]
+
+        def change():
+            count[0] = self.doc.replace_all(find, repl)
+            return count[0] > 0
+
+        self._apply("Replace all", change)
+        self.render_all()
+        self.status_message.emit(f"Replaced {count[0]} occurrence{'s' if count[0] != 1 else ''}.")
+        return count[0]
+
+    def find_next(self) -> bool:
+        text = self.find_edit.text()
+        if not text or not self.turn_widgets:
+            return False
+        start = next((w.index for w in self.turn_widgets if w.text.hasFocus()), 0)
+        order = self.turn_widgets[start:] + self.turn_widgets[:start + 1]  # wraps around
+        for k, w in enumerate(order):
+            if k > 0:
+                w.text.moveCursor(QTextCursor.MoveOperation.Start)
+            if w.text.find(text):
+                w.text.setFocus()
+                self.scroll.ensureWidgetVisible(w)
+                return True
+        self.status_message.emit(f"'{text}' not found.")
+        return False
+
+    # -- playback -----------------------------------------------------------------
+    def toggle_play(self) -> None:
+        if not self.player.source:
+            self.status_message.emit("No audio to play for this transcript.")
+            return
+        self.player.toggle()
+
+    def word_clicked(self, turn: int, token: int) -> None:
+        start = self.doc.turns[turn]["tokens"][token].get("start")
+        if start is not None:
+            self.player.seek_and_play(start)
+            self.highlight(turn, token)
+
+    def follow(self, seconds: float) -> None:
+        self.position.setText(fmt_time(seconds))
+        if not self.doc:
+            return
+        where = self.doc.word_at(seconds)
+        if where != self.current_word:
+            self.highlight(*where) if where else self.highlight(None, None)
+
+    def highlight(self, turn: int | None, token: int | None) -> None:
+        old = self.current_word
+        self.current_word = None if turn is None else (turn, token)
+        if old and old[0] < len(self.turn_widgets):
+            self.turn_widgets[old[0]].text.setExtraSelections([])
+        if turn is None or self.redact.isChecked():
+            return
+        w = self.turn_widgets[turn]
+        from .. import document
+        start, end = document.token_offsets(self.doc.turns[turn]["tokens"])[token]
+        sel = QTextEdit.ExtraSelection()
+        sel.cursor = QTextCursor(w.text.document())
+        sel.cursor.setPosition(start)
+        sel.cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        sel.format.setBackground(self.palette().highlight())
+        sel.format.setForeground(self.palette().highlightedText())
+        w.text.setExtraSelections([sel])
+        self.scroll.ensureWidgetVisible(w, 0, 40)
+
+    # -- export -------------------------------------------------------------------
+    def export(self) -> None:
+        if not self.doc:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export transcript", f"{self.job_name}.txt",
+                                              "Text (*.txt)")
+        if path:
+            Path(path).write_text(self.doc.text(redact=self.redact.isChecked()) + "\n", encoding="utf-8")
+            self.status_message.emit(f"Exported to {path}.")

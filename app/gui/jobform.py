@@ -1,0 +1,467 @@
+"""The job form: every StartMedicalTranscriptionJob field, validated live by the core."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout,
+                               QHeaderView, QLabel, QLineEdit, QPushButton, QRadioButton, QScrollArea,
+                               QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from ..validation import START, validate
+from .common import ENGINE_LABELS, AppContext, describe_error, hint_label, unique_job_name
+from .workers import run_async
+
+MEDIA_FORMATS = ("mp3", "mp4", "wav", "flac", "ogg", "amr", "webm", "m4a")
+PRESETS = {
+    "Dictation": dict(type="DICTATION", who="none", alternatives=False),
+    "Conversation, 2 speakers": dict(type="CONVERSATION", who="speakers", speakers=2),
+    "Two-channel recording": dict(type="CONVERSATION", who="channels"),
+}
+
+# Which field an error message is about: camelCase paths (server side), parameter names (client side)
+# and words of the cross-field rules.
+FIELD_KEYS = [
+    ("name", ("medicalTranscriptionJobName", "MedicalTranscriptionJobName", "job name")),
+    ("language", ("languageCode", "LanguageCode", "language code")),
+    ("format", ("mediaFormat", "MediaFormat")),
+    ("rate", ("mediaSampleRateHertz", "MediaSampleRateHertz")),
+    ("media", ("media.mediaFileUri", "MediaFileUri", "RedactedMediaFileUri", "Media")),
+    ("speakers", ("maxSpeakerLabels", "MaxSpeakerLabels", "ShowSpeakerLabels", "speaker labels")),
+    ("alternatives", ("maxAlternatives", "MaxAlternatives", "ShowAlternatives")),
+    ("vocabulary", ("vocabularyName", "VocabularyName", "vocabulary")),
+    ("bucket", ("outputBucketName", "OutputBucketName")),
+    ("key", ("outputKey", "OutputKey")),
+    ("context", ("kMSEncryptionContext", "kmsEncryptionContext", "KMSEncryptionContext")),
+    ("kms", ("outputEncryptionKMSKeyId", "OutputEncryptionKMSKeyId")),
+    ("tags", ("tags", "Tags", "tag", "Tag")),
+]
+
+
+def field_for(message: str) -> str:
+    for field, keys in FIELD_KEYS:
+        if any(k in message for k in keys):
+            return field
+    return "general"
+
+
+def split_errors(message: str) -> list[str]:
+    """AWS's "N validation errors detected: a; b" and botocore's multi-line text → single messages."""
+    head = re.match(r"^\d+ validation errors? detected: ", message)
+    if head:
+        return [p.strip() for p in re.split(r"; (?=Value )", message[head.end():]) if p.strip()]
+    if message.startswith("Parameter validation failed:"):
+        return [line.strip() for line in message.splitlines()[1:] if line.strip()]
+    return [message]
+
+
+class JobForm(QWidget):
+    submitted = Signal(str, str)  # engine, job name
+
+    def __init__(self, ctx: AppContext, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.local_path: Path | None = None
+        self.errors: dict[str, str] = {}
+        self._building = False
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        outer.addWidget(scroll)
+        body = QWidget()
+        scroll.setWidget(body)
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(24, 16, 24, 16)
+
+        title = QLabel("<h2>New transcription job</h2>")
+        lay.addWidget(title)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Preset:"))
+        self.preset = QComboBox()
+        self.preset.setAccessibleName("Preset")
+        self.preset.addItem("Custom")
+        self.preset.addItems(list(PRESETS))
+        self.preset.currentTextChanged.connect(self.apply_preset)
+        top.addWidget(self.preset)
+        top.addSpacing(24)
+        top.addWidget(QLabel("Engine:"))
+        self.engine = QComboBox()
+        self.engine.setAccessibleName("Engine")
+        for kind, label in ENGINE_LABELS.items():
+            self.engine.addItem(label, kind)
+        top.addWidget(self.engine)
+        top.addStretch(1)
+        lay.addLayout(top)
+        self.general_error = hint_label(error=True)
+        lay.addWidget(self.general_error)
+
+        self.labels: dict[str, QLabel] = {}
+
+        def row(form: QFormLayout, label: str, widget: QWidget, field: str, hint: str = ""):
+            box = QVBoxLayout()
+            box.setSpacing(2)
+            box.addWidget(widget)
+            if hint:
+                h = hint_label(hint)
+                box.addWidget(h)
+            err = hint_label(error=True)
+            err.setAccessibleName(f"{label} error")
+            err.hide()
+            box.addWidget(err)
+            self.labels[field] = err
+            form.addRow(label, box)
+            if not widget.accessibleName():
+                widget.setAccessibleName(label.rstrip(":"))
+
+        # -- what ------------------------------------------------------------------
+        what = QGroupBox("What")
+        f = QFormLayout(what)
+        kind = QWidget()
+        kl = QHBoxLayout(kind)
+        kl.setContentsMargins(0, 0, 0, 0)
+        self.dictation = QRadioButton("Dictation (one clinician)")
+        self.conversation = QRadioButton("Conversation (clinician and patient)")
+        self.dictation.setChecked(True)
+        self.type_group = QButtonGroup(self)
+        for b in (self.dictation, self.conversation):
+            self.type_group.addButton(b)
+            kl.addWidget(b)
+        kl.addStretch(1)
+        f.addRow("Type:", kind)
+        self.media_uri = QLineEdit()
+        self.media_uri.setPlaceholderText("Choose a recording or file, or type s3://bucket/key")
+        row(f, "Audio:", self.media_uri, "media")
+        self.media_info = hint_label()
+        f.addRow("", self.media_info)
+        self.specialty = QComboBox()
+        self.specialty.addItem("Primary care", "PRIMARYCARE")
+        row(f, "Specialty:", self.specialty, "specialty")
+        self.language = QComboBox()
+        self.language.setEditable(True)
+        self.language.addItems(["en-US", "en-GB", "es-US"])
+        row(f, "Language:", self.language, "language")
+        self.media_format = QComboBox()
+        self.media_format.addItem("Detect automatically", "")
+        for fmt in MEDIA_FORMATS:
+            self.media_format.addItem(fmt, fmt)
+        row(f, "Media format:", self.media_format, "format")
+        self.rate = QSpinBox()
+        self.rate.setRange(0, 96000)
+        self.rate.setSingleStep(1000)
+        self.rate.setSpecialValueText("Detect automatically")
+        self.rate.setSuffix(" Hz")
+        row(f, "Sample rate:", self.rate, "rate")
+        lay.addWidget(what)
+
+        # -- who -------------------------------------------------------------------
+        who = QGroupBox("Who")
+        f = QFormLayout(who)
+        self.who_none = QRadioButton("Don't separate voices")
+        self.who_speakers = QRadioButton("Label speakers")
+        self.who_channels = QRadioButton("One speaker per channel (two-channel recording)")
+        self.who_none.setChecked(True)
+        self.who_group = QButtonGroup(self)
+        wbox = QVBoxLayout()
+        for b in (self.who_none, self.who_speakers, self.who_channels):
+            self.who_group.addButton(b)
+            wbox.addWidget(b)
+        f.addRow("Voices:", wbox)
+        self.max_speakers = QSpinBox()
+        self.max_speakers.setRange(0, 99)
+        self.max_speakers.setValue(2)
+        row(f, "Max. speakers:", self.max_speakers, "speakers")
+        lay.addWidget(who)
+
+        # -- extras ----------------------------------------------------------------
+        extras = QGroupBox("Extras")
+        f = QFormLayout(extras)
+        self.show_alternatives = QCheckBox("Offer alternative transcriptions")
+        f.addRow("", self.show_alternatives)
+        self.max_alternatives = QSpinBox()
+        self.max_alternatives.setRange(0, 99)
+        self.max_alternatives.setValue(3)
+        row(f, "Max. alternatives:", self.max_alternatives, "alternatives")
+        self.vocabulary = QLineEdit()
+        self.vocabulary.setPlaceholderText("none")
+        row(f, "Custom vocabulary:", self.vocabulary, "vocabulary")
+        self.phi = QCheckBox("Identify protected health information (PHI)")
+        f.addRow("", self.phi)
+        lay.addWidget(extras)
+
+        # -- where -----------------------------------------------------------------
+        where = QGroupBox("Where")
+        f = QFormLayout(where)
+        self.bucket = QLineEdit(ctx.settings.default_output_bucket)
+        row(f, "Output bucket:", self.bucket, "bucket")
+        self.key = QLineEdit()
+        self.key.setPlaceholderText("medical/<job name>.json")
+        row(f, "Output key:", self.key, "key")
+        self.kms = QLineEdit()
+        self.kms.setPlaceholderText("none (S3-managed encryption)")
+        row(f, "KMS key:", self.kms, "kms")
+        self.context = QLineEdit()
+        self.context.setPlaceholderText("key=value, key=value")
+        row(f, "KMS encryption context:", self.context, "context")
+        lay.addWidget(where)
+
+        # -- tags ------------------------------------------------------------------
+        tags = QGroupBox("Tags")
+        tl = QVBoxLayout(tags)
+        self.tags = QTableWidget(0, 2)
+        self.tags.setAccessibleName("Tags")
+        self.tags.setHorizontalHeaderLabels(["Key", "Value"])
+        self.tags.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.tags.setMaximumHeight(140)
+        tl.addWidget(self.tags)
+        tb = QHBoxLayout()
+        add, remove = QPushButton("Add tag"), QPushButton("Remove tag")
+        add.clicked.connect(lambda: self.add_tag("", ""))
+        remove.clicked.connect(lambda: self.tags.removeRow(max(self.tags.currentRow(), self.tags.rowCount() - 1)))
+        tb.addWidget(add)
+        tb.addWidget(remove)
+        tb.addStretch(1)
+        tl.addLayout(tb)
+        self.labels["tags"] = hint_label(error=True)
+        self.labels["tags"].hide()
+        tl.addWidget(self.labels["tags"])
+        lay.addWidget(tags)
+
+        # -- name + submit -------------------------------------------------------
+        bottom = QGroupBox("Job")
+        f = QFormLayout(bottom)
+        self.name = QLineEdit(unique_job_name())
+        row(f, "Job name:", self.name, "name", "Letters, digits, dot, dash and underscore; unique.")
+        lay.addWidget(bottom)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.status = hint_label()
+        buttons.addWidget(self.status, 1)
+        self.submit_button = QPushButton("Submit")
+        self.submit_button.setDefault(True)
+        self.submit_button.setAccessibleName("Submit job")
+        self.submit_button.clicked.connect(self.submit)
+        buttons.addWidget(self.submit_button)
+        lay.addLayout(buttons)
+        lay.addStretch(1)
+
+        for w in (self.media_uri, self.vocabulary, self.bucket, self.key, self.kms, self.context, self.name):
+            w.textChanged.connect(self.revalidate)
+        for w in (self.max_speakers, self.max_alternatives, self.rate):
+            w.valueChanged.connect(self.revalidate)
+        for w in (self.media_format, self.specialty, self.engine):
+            w.currentIndexChanged.connect(self.revalidate)
+        self.language.currentTextChanged.connect(self.revalidate)
+        for b in (self.dictation, self.conversation, self.who_none, self.who_speakers, self.who_channels):
+            b.toggled.connect(self.revalidate)
+        for b in (self.show_alternatives, self.phi):
+            b.toggled.connect(self.revalidate)
+        self.tags.itemChanged.connect(self.revalidate)
+        for w in (self.dictation, self.conversation, self.who_none, self.who_speakers, self.who_channels,
+                  self.show_alternatives, self.max_alternatives, self.max_speakers):
+            (w.toggled if hasattr(w, "toggled") else w.valueChanged).connect(self._mark_custom)
+        index = self.engine.findData(ctx.settings.engine)
+        self.engine.setCurrentIndex(max(index, 0))
+        self.preset.setCurrentText("Dictation")
+        self.revalidate()
+
+    # -- presets and loading -----------------------------------------------------------
+    def _mark_custom(self, *_):
+        if not self._building:
+            self.preset.blockSignals(True)
+            self.preset.setCurrentIndex(0)
+            self.preset.blockSignals(False)
+
+    def apply_preset(self, name: str) -> None:
+        preset = PRESETS.get(name)
+        if not preset:
+            return
+        self._building = True
+        try:
+            (self.dictation if preset["type"] == "DICTATION" else self.conversation).setChecked(True)
+            {"none": self.who_none, "speakers": self.who_speakers, "channels": self.who_channels}[preset["who"]] \
+                .setChecked(True)
+            if "speakers" in preset:
+                self.max_speakers.setValue(preset["speakers"])
+            if "alternatives" in preset:
+                self.show_alternatives.setChecked(preset["alternatives"])
+        finally:
+            self._building = False
+        self.revalidate()
+
+    def add_tag(self, key: str, value: str) -> None:
+        r = self.tags.rowCount()
+        self.tags.insertRow(r)
+        self.tags.setItem(r, 0, QTableWidgetItem(key))
+        self.tags.setItem(r, 1, QTableWidgetItem(value))
+        self.revalidate()
+
+    def set_media(self, path: Path | None, uri: str = "", info=None) -> None:
+        """Use a local file (uploaded to the engine on submit) or a URI."""
+        self.local_path = Path(path) if path else None
+        self.media_uri.setText(uri or (self.local_path.resolve().as_uri() if self.local_path else ""))
+        if info is not None:
+            self.media_info.setText(describe_media(info))
+            if info.channels == 2 and self.who_none.isChecked():
+                self.preset.setCurrentText("Two-channel recording")
+        else:
+            self.media_info.setText("")
+        if self.local_path:
+            self.name.setText(unique_job_name(self.local_path.stem))
+
+    def load_request(self, engine: str, job: dict, local_path: Path | None) -> None:
+        """Fill the form from an existing job (re-run with changed settings)."""
+        self._building = True
+        try:
+            self.preset.setCurrentIndex(0)
+            self.engine.setCurrentIndex(max(self.engine.findData(engine), 0))
+            self.local_path = local_path if local_path and local_path.exists() else None
+            self.media_uri.setText(self.local_path.resolve().as_uri() if self.local_path
+                                   else job.get("Media", {}).get("MediaFileUri", ""))
+            (self.conversation if job.get("Type") == "CONVERSATION" else self.dictation).setChecked(True)
+            self.language.setCurrentText(job.get("LanguageCode", "en-US"))
+            self.media_format.setCurrentIndex(0)
+            self.rate.setValue(0)
+            settings = job.get("Settings", {})
+            if settings.get("ShowSpeakerLabels"):
+                self.who_speakers.setChecked(True)
+                self.max_speakers.setValue(settings.get("MaxSpeakerLabels", 2))
+            elif settings.get("ChannelIdentification"):
+                self.who_channels.setChecked(True)
+            else:
+                self.who_none.setChecked(True)
+            self.show_alternatives.setChecked(bool(settings.get("ShowAlternatives")))
+            if settings.get("MaxAlternatives"):
+                self.max_alternatives.setValue(settings["MaxAlternatives"])
+            self.vocabulary.setText(settings.get("VocabularyName", ""))
+            self.phi.setChecked(job.get("ContentIdentificationType") == "PHI")
+            self.tags.setRowCount(0)
+            for tag in job.get("Tags", []) or []:
+                self.add_tag(tag.get("Key", ""), tag.get("Value", ""))
+            base = re.sub(r"-(rerun-)?\d{8}-\d{6}$", "", job.get("MedicalTranscriptionJobName", "job"))
+            self.name.setText(unique_job_name(base))
+        finally:
+            self._building = False
+        self.revalidate()
+
+    # -- the request ---------------------------------------------------------------------
+    def params(self) -> dict:
+        p: dict = {
+            "MedicalTranscriptionJobName": self.name.text(),
+            "LanguageCode": self.language.currentText().strip(),
+            "Media": {"MediaFileUri": self.media_uri.text().strip()},
+            "OutputBucketName": self.bucket.text().strip(),
+            "Specialty": self.specialty.currentData(),
+            "Type": "DICTATION" if self.dictation.isChecked() else "CONVERSATION",
+        }
+        if self.media_format.currentData():
+            p["MediaFormat"] = self.media_format.currentData()
+        if self.rate.value():
+            p["MediaSampleRateHertz"] = self.rate.value()
+        if self.key.text().strip():
+            p["OutputKey"] = self.key.text().strip()
+        if self.kms.text().strip():
+            p["OutputEncryptionKMSKeyId"] = self.kms.text().strip()
+        if self.context.text().strip():
+            ctx = {}
+            for part in self.context.text().split(","):
+                k, _, v = part.partition("=")
+                ctx[k.strip()] = v.strip()
+            p["KMSEncryptionContext"] = ctx
+        settings: dict = {}
+        if self.who_speakers.isChecked():
+            settings["ShowSpeakerLabels"] = True
+            settings["MaxSpeakerLabels"] = self.max_speakers.value()
+        elif self.who_channels.isChecked():
+            settings["ChannelIdentification"] = True
+        if self.show_alternatives.isChecked():
+            settings["ShowAlternatives"] = True
+            settings["MaxAlternatives"] = self.max_alternatives.value()
+        if self.vocabulary.text().strip():
+            settings["VocabularyName"] = self.vocabulary.text().strip()
+        if settings:
+            p["Settings"] = settings
+        if self.phi.isChecked():
+            p["ContentIdentificationType"] = "PHI"
+        tags = []
+        for r in range(self.tags.rowCount()):
+            k = self.tags.item(r, 0).text() if self.tags.item(r, 0) else ""
+            v = self.tags.item(r, 1).text() if self.tags.item(r, 1) else ""
+            if k or v:
+                tags.append({"Key": k, "Value": v})
+        if tags:
+            p["Tags"] = tags
+        return p
+
+    def revalidate(self, *_) -> None:
+        self.max_speakers.setEnabled(self.who_speakers.isChecked())
+        self.max_alternatives.setEnabled(self.show_alternatives.isChecked())
+        errors: dict[str, list[str]] = {}
+        try:
+            validate(START, self.params(), allow_file_uri=True)
+        except Exception as exc:  # ParamValidationError or BadRequestException
+            for message in split_errors(describe_error(exc)):
+                errors.setdefault(field_for(message), []).append(message)
+        if not self.media_uri.text().strip():
+            errors.pop("media", None)
+            errors.setdefault("media", []).append("Choose a recording or an audio file first.")
+        self.errors = {k: "\n".join(v) for k, v in errors.items()}
+        for field, label in self.labels.items():
+            text = self.errors.get(field, "")
+            label.setText(text)
+            label.setVisible(bool(text))
+        self.general_error.setText(self.errors.get("general", ""))
+        self.general_error.setVisible("general" in self.errors)
+        self.submit_button.setEnabled(not self.errors)
+
+    # -- submit ------------------------------------------------------------------------
+    def submit(self) -> None:
+        if self.errors:
+            return
+        kind = self.engine.currentData()
+        params = self.params()
+        local = self.local_path
+        self.submit_button.setEnabled(False)
+        self.status.setText("Submitting…")
+        ctx = self.ctx
+
+        def work():
+            engine = ctx.engine(kind)
+            if local is not None:
+                put = getattr(engine, "put_media", None)
+                if put is None:
+                    raise RuntimeError("This engine cannot upload local files: give an s3:// address instead.")
+                params["Media"]["MediaFileUri"] = put(local)
+            engine.start_medical_transcription_job(**params)
+            return params["MedicalTranscriptionJobName"]
+
+        def done(name):
+            ctx.media.set(kind, name, local)
+            self.status.setText(f"Job {name} submitted.")
+            self.name.setText(unique_job_name(local.stem if local else "clinscribe"))
+            self.revalidate()
+            ctx.jobs_changed.emit()
+            self.submitted.emit(kind, name)
+
+        def failed(exc):
+            message = describe_error(exc)
+            self.status.setText("")
+            field = field_for(message)
+            label = self.labels.get(field, self.general_error)
+            label.setText(message)
+            label.show()
+            self.submit_button.setEnabled(True)
+
+        run_async(work, done, failed)
+
+
+def describe_media(info) -> str:
+    minutes, seconds = divmod(info.duration, 60)
+    duration = f"{int(minutes)}:{seconds:04.1f}" if minutes else f"{seconds:.1f} s"
+    channels = {1: "mono", 2: "2 channels"}.get(info.channels, f"{info.channels} channels")
+    return f"{info.media_format.upper()} · {info.sample_rate} Hz · {channels} · {duration} · " \
+           f"{info.size / 1024 / 1024:.1f} MB"

@@ -1,0 +1,35 @@
+"""Entry point of the desktop app: ``clinscribe`` with no arguments, or ``python -m app``."""
+
+from __future__ import annotations
+
+import sys
+
+STYLE_NAME = "Fusion"
+
+
+def create_app(argv: list[str] | None = None):
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0] if sys.argv else "clinscribe", *(argv or [])])
+    app.setApplicationName("ClinScribe")
+    app.setOrganizationName("ClinScribe")
+    app.setApplicationDisplayName("ClinScribe")
+    app.setStyle(STYLE_NAME)   # honours the system's light/dark palette on every platform
+    from .window import STYLE
+    app.setStyleSheet(STYLE)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    app = create_app(argv)
+    from .window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,85 @@
+"""Audio playback (QtMultimedia), shared by the views; degrades to 'unavailable'."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QUrl, Signal
+
+
+class Player(QObject):
+    position_changed = Signal(float)   # seconds
+    state_changed = Signal(bool)       # playing
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.source: Path | None = None
+        self.error = ""
+        self.last_seek: float | None = None
+        try:
+            from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+        except ImportError as exc:  # pyside6-addons missing
+            self._player = None
+            self.error = f"Playback is unavailable ({exc})."
+            return
+        self._player = QMediaPlayer(self)
+        self._output = QAudioOutput(self)
+        self._player.setAudioOutput(self._output)
+        self._player.setNotifyInterval(50) if hasattr(self._player, "setNotifyInterval") else None
+        self._player.positionChanged.connect(lambda ms: self.position_changed.emit(ms / 1000.0))
+        self._player.playbackStateChanged.connect(
+            lambda state: self.state_changed.emit(state == QMediaPlayer.PlaybackState.PlayingState))
+
+    @property
+    def available(self) -> bool:
+        return self._player is not None
+
+    def load(self, path: Path | None) -> None:
+        if not self._player:
+            return
+        if path is None:
+            self.source = None
+            self._player.stop()
+            self._player.setSource(QUrl())
+            return
+        path = Path(path)
+        if self.source != path:
+            self.source = path
+            self._player.stop()
+            self._player.setSource(QUrl.fromLocalFile(str(path)))
+
+    def play(self) -> None:
+        if self._player and self.source:
+            self._player.play()
+
+    def pause(self) -> None:
+        if self._player:
+            self._player.pause()
+
+    def stop(self) -> None:
+        if self._player:
+            self._player.stop()
+
+    def toggle(self) -> None:
+        if self.playing:
+            self.pause()
+        else:
+            self.play()
+
+    @property
+    def playing(self) -> bool:
+        if not self._player:
+            return False
+        from PySide6.QtMultimedia import QMediaPlayer
+        return self._player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+
+    def seek_and_play(self, seconds: float) -> None:
+        self.last_seek = seconds
+        if not self._player or not self.source:
+            return
+        self._player.setPosition(int(seconds * 1000))
+        self._player.play()
+
+    @property
+    def position(self) -> float:
+        return self._player.position() / 1000.0 if self._player else 0.0

@@ -1,0 +1,253 @@
+"""The recorder view: device picker, level meter, elapsed time, pause/resume/stop."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
+                               QPushButton, QVBoxLayout, QWidget)
+
+from .. import recording
+from .common import AppContext, hint_label
+
+
+def fmt_elapsed(seconds: float) -> str:
+    minutes, sec = divmod(max(seconds, 0.0), 60)
+    return f"{int(minutes):02d}:{sec:04.1f}"
+
+
+class RecorderView(QWidget):
+    media_ready = Signal(object)   # Path of a finished or recovered recording
+
+    def __init__(self, ctx: AppContext, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.recorder: recording.Recorder | None = None
+        self.last_path: Path | None = None
+        self._extra_inputs: list[tuple[str, object]] = []   # (label, stream factory)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(24, 16, 24, 16)
+        lay.addWidget(QLabel("<h2>Record</h2>"))
+
+        self.banner = QFrame()
+        self.banner.setObjectName("banner")
+        self.banner_layout = QVBoxLayout(self.banner)
+        self.banner.hide()
+        lay.addWidget(self.banner)
+
+        self.unavailable = hint_label(error=True)
+        self.unavailable.setAccessibleName("Recording unavailable")
+        self.unavailable.hide()
+        lay.addWidget(self.unavailable)
+
+        box = QGroupBox("Input")
+        form = QFormLayout(box)
+        self.device = QComboBox()
+        self.device.setAccessibleName("Input device")
+        form.addRow("Device:", self.device)
+        self.rate = QComboBox()
+        self.rate.setAccessibleName("Sample rate")
+        for r in (16000, 22050, 44100, 48000):
+            self.rate.addItem(f"{r} Hz", r)
+        form.addRow("Sample rate:", self.rate)
+        self.channels = QComboBox()
+        self.channels.setAccessibleName("Channels")
+        self.channels.addItem("Mono (one microphone)", 1)
+        self.channels.addItem("Two channels (one speaker per channel)", 2)
+        form.addRow("Channels:", self.channels)
+        self.file_format = QComboBox()
+        self.file_format.setAccessibleName("File format")
+        self.file_format.addItem("WAV", "WAV")
+        self.file_format.addItem("FLAC (smaller)", "FLAC")
+        form.addRow("Save as:", self.file_format)
+        lay.addWidget(box)
+
+        meter = QGroupBox("Recording")
+        ml = QVBoxLayout(meter)
+        row = QHBoxLayout()
+        self.elapsed = QLabel(fmt_elapsed(0))
+        self.elapsed.setAccessibleName("Elapsed time")
+        font = self.elapsed.font()
+        font.setPointSize(font.pointSize() * 2)
+        self.elapsed.setFont(font)
+        row.addWidget(self.elapsed)
+        self.level = QProgressBar()
+        self.level.setRange(0, 100)
+        self.level.setTextVisible(False)
+        self.level.setAccessibleName("Input level")
+        row.addWidget(self.level, 1)
+        ml.addLayout(row)
+        self.status = hint_label("Ready.")
+        self.status.setAccessibleName("Recorder status")
+        ml.addWidget(self.status)
+        buttons = QHBoxLayout()
+        self.record_button = QPushButton("● Record")
+        self.record_button.setAccessibleName("Record")
+        self.record_button.setToolTip("Start recording (Ctrl+R)")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setAccessibleName("Pause or resume recording")
+        self.pause_button.setToolTip("Pause or resume (Ctrl+Shift+P)")
+        self.stop_button = QPushButton("■ Stop")
+        self.stop_button.setAccessibleName("Stop recording")
+        self.stop_button.setToolTip("Stop and save (Ctrl+.)")
+        self.transcribe_button = QPushButton("Transcribe…")
+        self.transcribe_button.setAccessibleName("Transcribe recording")
+        for b in (self.record_button, self.pause_button, self.stop_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.transcribe_button)
+        ml.addLayout(buttons)
+        lay.addWidget(meter)
+        lay.addStretch(1)
+
+        self.record_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        self.transcribe_button.clicked.connect(lambda: self.last_path and self.media_ready.emit(self.last_path))
+        self.timer = QTimer(self)
+        self.timer.setInterval(100)
+        self.timer.timeout.connect(self._tick)
+        self.refresh_devices()
+        self._update_buttons()
+
+    # -- devices -------------------------------------------------------------------
+    def add_input(self, label: str, factory) -> None:
+        """An extra input (e.g. a file played as a microphone, for demos and tests)."""
+        self._extra_inputs.append((label, factory))
+        self.refresh_devices()
+        self.device.setCurrentIndex(self.device.findText(label))
+
+    def refresh_devices(self) -> None:
+        self.device.clear()
+        try:
+            devices = recording.list_input_devices()
+            self.unavailable.hide()
+        except recording.AudioUnavailable as exc:
+            devices = []
+            self.unavailable.setText(str(exc))
+            self.unavailable.show()
+        for d in devices:
+            self.device.addItem(f"{d.name}{'  (default)' if d.is_default else ''}", ("device", d.index))
+            if d.is_default:
+                self.device.setCurrentIndex(self.device.count() - 1)
+        for label, factory in self._extra_inputs:
+            self.device.addItem(label, ("factory", factory))
+        if self._extra_inputs and not devices:
+            self.unavailable.hide()
+        self._update_buttons()
+
+    # -- control -------------------------------------------------------------------
+    @property
+    def is_recording(self) -> bool:
+        return bool(self.recorder and self.recorder.recording)
+
+    def start(self) -> None:
+        if self.is_recording or self.device.currentIndex() < 0:
+            return
+        kind, value = self.device.currentData()
+        self.recorder = recording.Recorder(
+            self.ctx.recordings_dir, samplerate=self.rate.currentData(), channels=self.channels.currentData(),
+            device=value if kind == "device" else None, file_format=self.file_format.currentData(),
+            stream_factory=value if kind == "factory" else None)
+        try:
+            path = self.recorder.start()
+        except recording.AudioUnavailable as exc:
+            self.status.setText(str(exc))
+            self.recorder = None
+            self._update_buttons()
+            return
+        self.status.setText(f"Recording to {path.name} · {self.recorder.samplerate} Hz · "
+                            f"{'mono' if self.recorder.channels == 1 else '2 channels'} "
+                            "(saved to disk as you speak)")
+        self.timer.start()
+        self._update_buttons()
+
+    def toggle_pause(self) -> None:
+        if not self.is_recording:
+            return
+        if self.recorder.paused:
+            self.recorder.resume()
+            self.pause_button.setText("Pause")
+        else:
+            self.recorder.pause()
+            self.pause_button.setText("Resume")
+        self._update_buttons()
+
+    def stop(self) -> Path | None:
+        if not self.is_recording:
+            return None
+        path = self.recorder.stop()
+        self.timer.stop()
+        self._tick()
+        self.level.setValue(0)
+        self.pause_button.setText("Pause")
+        self.last_path = path
+        self.status.setText(f"Saved {path.name} ({fmt_elapsed(self.recorder.elapsed)}). "
+                            "Transcribe it, or record again.")
+        self._update_buttons()
+        return path
+
+    def _tick(self) -> None:
+        if not self.recorder:
+            return
+        self.elapsed.setText(fmt_elapsed(self.recorder.elapsed))
+        self.level.setValue(int(self.recorder.level * 100) if not self.recorder.paused else 0)
+        if self.recorder.error:
+            self.status.setText(self.recorder.error)
+
+    def _update_buttons(self) -> None:
+        rec = self.is_recording
+        self.record_button.setEnabled(not rec and self.device.count() > 0)
+        self.pause_button.setEnabled(rec)
+        self.stop_button.setEnabled(rec)
+        for w in (self.device, self.rate, self.channels, self.file_format):
+            w.setEnabled(not rec)
+        self.transcribe_button.setEnabled(not rec and self.last_path is not None)
+
+    # -- interrupted recordings ------------------------------------------------------
+    def check_interrupted(self) -> list:
+        while self.banner_layout.count():
+            item = self.banner_layout.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        found = recording.find_interrupted(self.ctx.recordings_dir)
+        for item in found:
+            row = QWidget()
+            rl = QHBoxLayout(row)
+            rl.setContentsMargins(0, 0, 0, 0)
+            when = datetime.fromtimestamp(item.started).strftime("%d %b %Y %H:%M")
+            label = QLabel(f"An interrupted recording from {when} ({fmt_elapsed(item.duration)}) was saved.")
+            label.setWordWrap(True)
+            rl.addWidget(label, 1)
+            keep = QPushButton("Recover")
+            keep.setAccessibleName(f"Recover recording {item.path.name}")
+            drop = QPushButton("Discard")
+            drop.setAccessibleName(f"Discard recording {item.path.name}")
+            keep.clicked.connect(lambda _=False, it=item, w=row: self._recover(it, w))
+            drop.clicked.connect(lambda _=False, it=item, w=row: self._discard(it, w))
+            rl.addWidget(keep)
+            rl.addWidget(drop)
+            self.banner_layout.addWidget(row)
+        self.banner.setVisible(bool(found))
+        return found
+
+    def _recover(self, item, row) -> None:
+        path = recording.recover(item)
+        row.hide()
+        self.last_path = path
+        self.status.setText(f"Recovered {path.name} ({fmt_elapsed(item.duration)}).")
+        self._update_buttons()
+        self._hide_banner_if_empty()
+        self.media_ready.emit(path)
+
+    def _discard(self, item, row) -> None:
+        recording.discard(item)
+        row.hide()
+        self._hide_banner_if_empty()
+
+    def _hide_banner_if_empty(self) -> None:
+        visible = any(self.banner_layout.itemAt(i).widget().isVisibleTo(self.banner)
+                      for i in range(self.banner_layout.count()) if self.banner_layout.itemAt(i).widget())
+        self.banner.setVisible(visible)

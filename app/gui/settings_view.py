@@ -1,0 +1,181 @@
+"""Settings: engine, model, device, storage, AWS (keys go to the OS keyring, never to a file)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QVBoxLayout, QWidget)
+
+from .common import ENGINE_LABELS, AppContext, hint_label
+
+
+class SettingsView(QWidget):
+    def __init__(self, ctx: AppContext, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(24, 16, 24, 16)
+        lay.addWidget(QLabel("<h2>Settings</h2>"))
+
+        box = QGroupBox("Transcription")
+        f = QFormLayout(box)
+        self.engine = QComboBox()
+        for kind, label in ENGINE_LABELS.items():
+            self.engine.addItem(label, kind)
+        self.engine.setAccessibleName("Default engine")
+        f.addRow("Default engine:", self.engine)
+        model_row = QHBoxLayout()
+        self.model = QComboBox()
+        self.model.setEditable(True)
+        self.model.addItems(["tiny.en", "base"])
+        self.model.setAccessibleName("Speech model")
+        model_row.addWidget(self.model, 1)
+        browse = QPushButton("Folder…")
+        browse.setAccessibleName("Choose model folder")
+        browse.clicked.connect(self._choose_model)
+        model_row.addWidget(browse)
+        f.addRow("Model:", model_row)
+        f.addRow("", hint_label("tiny.en is fast; base is more accurate; or a CTranslate2 Whisper folder."))
+        self.device = QComboBox()
+        self.device.addItem("Automatic", "auto")
+        self.device.addItem("CPU", "cpu")
+        self.device.addItem("NVIDIA GPU (CUDA)", "cuda")
+        self.device.setAccessibleName("Device")
+        f.addRow("Device:", self.device)
+        storage_row = QHBoxLayout()
+        self.storage = QLineEdit()
+        self.storage.setPlaceholderText(str(ctx.home / "buckets"))
+        self.storage.setAccessibleName("Storage folder")
+        storage_row.addWidget(self.storage, 1)
+        sbrowse = QPushButton("Folder…")
+        sbrowse.setAccessibleName("Choose storage folder")
+        sbrowse.clicked.connect(self._choose_storage)
+        storage_row.addWidget(sbrowse)
+        f.addRow("Storage folder:", storage_row)
+        lay.addWidget(box)
+
+        aws = QGroupBox("AWS")
+        f = QFormLayout(aws)
+        self.region = QLineEdit()
+        self.region.setAccessibleName("AWS region")
+        f.addRow("Region:", self.region)
+        self.profile = QLineEdit()
+        self.profile.setPlaceholderText("none (use the keys below)")
+        self.profile.setAccessibleName("AWS profile")
+        f.addRow("Profile:", self.profile)
+        self.input_bucket = QLineEdit()
+        self.input_bucket.setAccessibleName("AWS input bucket")
+        self.input_bucket.setPlaceholderText("S3 bucket for uploaded audio")
+        f.addRow("Upload bucket:", self.input_bucket)
+        self.access_key = QLineEdit()
+        self.access_key.setAccessibleName("AWS access key ID")
+        f.addRow("Access key ID:", self.access_key)
+        self.secret_key = QLineEdit()
+        self.secret_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secret_key.setAccessibleName("AWS secret access key")
+        f.addRow("Secret access key:", self.secret_key)
+        self.session_token = QLineEdit()
+        self.session_token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.session_token.setAccessibleName("AWS session token")
+        self.session_token.setPlaceholderText("optional")
+        f.addRow("Session token:", self.session_token)
+        keys = QHBoxLayout()
+        self.save_keys_button = QPushButton("Save keys to keyring")
+        self.delete_keys_button = QPushButton("Remove keys")
+        self.save_keys_button.clicked.connect(self.save_keys)
+        self.delete_keys_button.clicked.connect(self.delete_keys)
+        keys.addWidget(self.save_keys_button)
+        keys.addWidget(self.delete_keys_button)
+        keys.addStretch(1)
+        f.addRow("", keys)
+        self.keys_status = hint_label()
+        self.keys_status.setAccessibleName("Keys status")
+        f.addRow("", self.keys_status)
+        lay.addWidget(aws)
+
+        appearance = QGroupBox("Appearance")
+        f = QFormLayout(appearance)
+        f.addRow("Theme:", QLabel("Follows the system's light or dark setting."))
+        lay.addWidget(appearance)
+
+        buttons = QHBoxLayout()
+        self.status = hint_label()
+        buttons.addWidget(self.status, 1)
+        self.save_button = QPushButton("Save settings")
+        self.save_button.setAccessibleName("Save settings")
+        self.save_button.clicked.connect(self.save)
+        buttons.addWidget(self.save_button)
+        lay.addLayout(buttons)
+        lay.addStretch(1)
+        self.load()
+
+    def load(self) -> None:
+        s = self.ctx.settings
+        self.engine.setCurrentIndex(max(self.engine.findData(s.engine), 0))
+        self.model.setCurrentText(s.model)
+        self.device.setCurrentIndex(max(self.device.findData(s.device), 0))
+        self.storage.setText(s.storage_root)
+        self.region.setText(s.aws_region)
+        self.profile.setText(s.aws_profile)
+        self.input_bucket.setText(s.aws_input_bucket)
+        try:
+            from .. import credentials
+            stored = credentials.load_aws_keys()
+        except Exception:
+            stored = None
+        self.keys_status.setText("Keys are stored in the system keyring." if stored else "No keys stored.")
+
+    def _choose_model(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Model folder")
+        if path:
+            self.model.setCurrentText(path)
+
+    def _choose_storage(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Storage folder")
+        if path:
+            self.storage.setText(path)
+
+    def save(self) -> bool:
+        s = replace(self.ctx.settings, engine=self.engine.currentData(), model=self.model.currentText().strip(),
+                    device=self.device.currentData(), storage_root=self.storage.text().strip(),
+                    aws_region=self.region.text().strip(), aws_profile=self.profile.text().strip(),
+                    aws_input_bucket=self.input_bucket.text().strip())
+        model = s.model
+        if model not in ("tiny.en", "base") and not (Path(model).expanduser() / "model.bin").is_file():
+            self.status.setText(f"'{model}' is not tiny.en, base, or a folder with a model.bin.")
+            return False
+        self.ctx.apply_settings(s)
+        self.status.setText("Settings saved.")
+        return True
+
+    def save_keys(self) -> None:
+        access, secret = self.access_key.text().strip(), self.secret_key.text().strip()
+        if not access or not secret:
+            self.keys_status.setText("Enter both the access key ID and the secret access key.")
+            return
+        try:
+            from .. import credentials
+        except ImportError:
+            self.keys_status.setText("Storing AWS keys is not available in this installation.")
+            return
+        try:
+            credentials.save_aws_keys(access, secret, self.session_token.text().strip() or None)
+        except Exception as exc:  # CredentialStoreError: no keyring and the like
+            self.keys_status.setText(f"The keys could not be stored: {exc}")
+            return
+        self.secret_key.clear()
+        self.session_token.clear()
+        self.keys_status.setText("Keys are stored in the system keyring.")
+        self.ctx.apply_settings(self.ctx.settings)
+
+    def delete_keys(self) -> None:
+        try:
+            from .. import credentials
+            credentials.delete_aws_keys()
+        except Exception as exc:
+            self.keys_status.setText(f"The keys could not be removed: {exc}")
+            return
+        self.access_key.clear()
+        self.keys_status.setText("No keys stored.")

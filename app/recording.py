@@ -1,0 +1,428 @@
+"""Crash-safe audio recording (Qt-free).
+
+A :class:`Recorder` writes what the input gives it to a WAV or FLAC file in
+small chunks and makes the file valid on disk about twice a second (the header
+is rewritten and the data flushed), so closing the app, a crash or a kill loses
+at most the last second. Beside each file a sidecar marker
+``<file>.partial.json`` says "this recording is not finished"; it is removed by
+:meth:`Recorder.stop`. :func:`find_interrupted` finds recordings whose marker
+survived (their process died), :func:`recover` repairs and keeps one.
+
+``sounddevice`` (PortAudio) is imported lazily: without it, or without any
+input device, :class:`AudioUnavailable` carries a message for the user.
+:class:`FileInputStream` plays a file into a recorder at real pace: a stand-in
+microphone for tests and demos.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import struct
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import soundfile
+
+MARKER_SUFFIX = ".partial.json"
+FLUSH_SECONDS = 0.5
+FORMATS = {"WAV": ("wav", "PCM_16"), "FLAC": ("flac", "PCM_16")}
+_SFC_UPDATE_HEADER_NOW = 0x1060  # libsndfile: rewrite the header for what is written so far
+
+
+class AudioUnavailable(RuntimeError):
+    """No way to record: PortAudio missing, or no input device. ``str()`` is for the user."""
+
+
+def _sounddevice():
+    try:
+        import sounddevice
+    except OSError as exc:  # "PortAudio library not found"
+        raise AudioUnavailable(
+            "Recording is unavailable: the PortAudio sound library is not installed "
+            "(on Debian/Ubuntu: sudo apt-get install libportaudio2). "
+            "You can still import audio files.") from exc
+    except ImportError as exc:
+        raise AudioUnavailable("Recording is unavailable: the 'sounddevice' package is not installed. "
+                               "You can still import audio files.") from exc
+    return sounddevice
+
+
+@dataclass(frozen=True)
+class InputDevice:
+    index: int | None        # sounddevice's device index (None: a file-backed stand-in)
+    name: str
+    max_channels: int
+    default_samplerate: int
+    is_default: bool = False
+
+
+def list_input_devices() -> list[InputDevice]:
+    """The input devices PortAudio sees; AudioUnavailable when there is none."""
+    sd = _sounddevice()
+    try:
+        devices = sd.query_devices()
+        default_in = sd.default.device[0] if sd.default.device else -1
+    except Exception as exc:  # PortAudioError and friends
+        raise AudioUnavailable(f"Recording is unavailable: the sound system reported an error ({exc}). "
+                               "You can still import audio files.") from exc
+    out = [InputDevice(i, d["name"], int(d["max_input_channels"]), int(d["default_samplerate"] or 16000),
+                       i == default_in)
+           for i, d in enumerate(devices) if int(d.get("max_input_channels", 0)) > 0]
+    if not out:
+        raise AudioUnavailable("No microphone or other input device was found. Connect one and try again, "
+                               "or import an audio file instead.")
+    return out
+
+
+class FileInputStream:
+    """A stand-in for ``sounddevice.InputStream`` that plays an audio file, paced like a microphone."""
+
+    def __init__(self, path: Path, *, samplerate: int, channels: int, callback: Callable,
+                 blocksize: int | None = None, speed: float = 1.0, loop: bool = True, **_ignored):
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+        if rate != samplerate:  # linear resampling is enough for a stand-in
+            n = int(len(data) * samplerate / rate)
+            x = np.linspace(0, len(data) - 1, n)
+            data = np.stack([np.interp(x, np.arange(len(data)), data[:, c]) for c in range(data.shape[1])], 1)
+        if data.shape[1] < channels:
+            data = np.repeat(data[:, :1], channels, axis=1)
+        self.data = np.ascontiguousarray(data[:, :channels], dtype=np.float32)
+        self.samplerate, self.channels, self.callback = samplerate, channels, callback
+        self.blocksize = blocksize or samplerate // 20
+        self.speed, self.loop = speed, loop
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="file-input", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        pos, t0, sent = 0, time.monotonic(), 0
+        while not self._stop.is_set():
+            block = self.data[pos:pos + self.blocksize]
+            if len(block) < self.blocksize:
+                if not self.loop:
+                    if len(block):
+                        self.callback(block, len(block), None, None)
+                    return
+                pos = 0
+                continue
+            pos += self.blocksize
+            self.callback(block, len(block), None, None)
+            sent += len(block)
+            delay = t0 + sent / (self.samplerate * self.speed) - time.monotonic()
+            if delay > 0:
+                self._stop.wait(delay)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(2)
+
+    def close(self) -> None:
+        self.stop()
+
+
+def marker_for(path: Path) -> Path:
+    return Path(str(path) + MARKER_SUFFIX)
+
+
+def _fsync(fileobj_path: Path) -> None:
+    try:
+        fd = os.open(fileobj_path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+class Recorder:
+    """Record from an input device (or any stream factory) straight to disk.
+
+    ``stream_factory(samplerate=, channels=, device=, callback=, blocksize=, dtype=)``
+    returns an object with ``start()``/``stop()``/``close()``; the default opens
+    ``sounddevice.InputStream``.
+    """
+
+    def __init__(self, folder: Path, *, samplerate: int = 16000, channels: int = 1,
+                 device: int | None = None, file_format: str = "WAV",
+                 stream_factory: Callable | None = None):
+        if channels not in (1, 2):
+            raise ValueError("Recordings are mono or two-channel")
+        if file_format not in FORMATS:
+            raise ValueError(f"Unsupported recording format {file_format}")
+        self.folder = Path(folder)
+        self.samplerate, self.channels, self.device = int(samplerate), channels, device
+        self.file_format = file_format
+        self.stream_factory = stream_factory
+        self.path: Path | None = None
+        self.frames = 0
+        self.level = 0.0            # peak of the latest block, 0..1
+        self.paused = False
+        self.error: str | None = None
+        self._queue: queue.Queue = queue.Queue()
+        self._file: soundfile.SoundFile | None = None
+        self._stream = None
+        self._writer: threading.Thread | None = None
+        self._running = False
+        self._lock = threading.Lock()
+
+    # -- state ------------------------------------------------------------------
+    @property
+    def recording(self) -> bool:
+        return self._running
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds recorded so far (paused time excluded)."""
+        return self.frames / self.samplerate
+
+    # -- control ------------------------------------------------------------------
+    def start(self) -> Path:
+        if self._running:
+            raise RuntimeError("already recording")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        ext, subtype = FORMATS[self.file_format]
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = self.folder / f"recording-{stamp}.{ext}"
+        n = 1
+        while path.exists():
+            n += 1
+            path = self.folder / f"recording-{stamp}-{n}.{ext}"
+        self.path = path
+        self.frames, self.paused, self.error = 0, False, None
+        self._file = soundfile.SoundFile(str(path), "w", samplerate=self.samplerate, channels=self.channels,
+                                         format=self.file_format, subtype=subtype)
+        self._write_marker()
+        self._running = True
+        self._writer = threading.Thread(target=self._write_loop, name="recorder-writer", daemon=True)
+        self._writer.start()
+        try:
+            factory = self.stream_factory or self._sounddevice_stream
+            self._stream = factory(samplerate=self.samplerate, channels=self.channels, device=self.device,
+                                   callback=self._callback, blocksize=max(self.samplerate // 20, 256),
+                                   dtype="float32")
+            self._stream.start()
+        except Exception as exc:
+            self._running = False
+            self._writer.join()
+            self._file.close()
+            path.unlink(missing_ok=True)
+            marker_for(path).unlink(missing_ok=True)
+            if isinstance(exc, AudioUnavailable):
+                raise
+            raise AudioUnavailable(f"The input device could not be opened: {exc}") from exc
+        return path
+
+    def _sounddevice_stream(self, **kwargs):
+        sd = _sounddevice()
+        return sd.InputStream(**kwargs)
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+
+    def stop(self) -> Path | None:
+        """Finish the file; returns its path (None when nothing was recording)."""
+        if not self._running:
+            return None
+        if self._stream is not None:
+            try:
+                self._stream.stop()
+                self._stream.close()
+            except Exception:
+                pass
+            self._stream = None
+        self._running = False
+        if self._writer:
+            self._writer.join()
+        with self._lock:
+            self._file.close()
+            self._file = None
+        _fsync(self.path)
+        marker_for(self.path).unlink(missing_ok=True)
+        return self.path
+
+    # -- data path ------------------------------------------------------------------
+    def _callback(self, indata, frames, time_info, status) -> None:
+        block = np.asarray(indata, dtype=np.float32)
+        if block.size:
+            self.level = float(min(1.0, np.max(np.abs(block))))
+        if not self.paused and self._running:
+            self._queue.put(block.copy())
+
+    feed = _callback  # for callers that produce audio themselves
+
+    def _write_loop(self) -> None:
+        last_flush = time.monotonic()
+        while self._running or not self._queue.empty():
+            try:
+                block = self._queue.get(timeout=0.05)
+            except queue.Empty:
+                block = None
+            if block is not None:
+                if block.ndim == 1:
+                    block = block[:, None]
+                if block.shape[1] != self.channels:
+                    block = np.repeat(block[:, :1], self.channels, axis=1)
+                with self._lock:
+                    try:
+                        self._file.write(block)
+                    except Exception as exc:  # disk full and the like: keep what we have
+                        self.error = f"Writing the recording failed: {exc}"
+                        self._running = False
+                        break
+                self.frames += len(block)
+            if time.monotonic() - last_flush >= FLUSH_SECONDS:
+                self._flush()
+                last_flush = time.monotonic()
+        self._flush()
+
+    def _flush(self) -> None:
+        with self._lock:
+            f = self._file
+            if f is None:
+                return
+            try:
+                soundfile._snd.sf_command(f._file, _SFC_UPDATE_HEADER_NOW, soundfile._ffi.NULL, 0)
+            except Exception:
+                pass
+            f.flush()
+        if self.path is not None:
+            _fsync(self.path)
+
+    def _write_marker(self) -> None:
+        marker = marker_for(self.path)
+        data = {"file": self.path.name, "samplerate": self.samplerate, "channels": self.channels,
+                "format": self.file_format, "pid": os.getpid(), "started": time.time()}
+        tmp = marker.with_name(marker.name + ".tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, marker)
+
+
+# -- interrupted recordings ----------------------------------------------------------
+@dataclass(frozen=True)
+class Interrupted:
+    path: Path            # the audio file
+    marker: Path
+    started: float        # epoch seconds
+    duration: float       # seconds readable (after repair)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0 or pid == os.getpid():
+        return pid == os.getpid()
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def find_interrupted(folder: Path, *, include_own_process: bool = False) -> list[Interrupted]:
+    """Recordings in ``folder`` whose recording process died before stopping them."""
+    out = []
+    folder = Path(folder)
+    if not folder.is_dir():
+        return out
+    for marker in sorted(folder.glob("*" + MARKER_SUFFIX)):
+        try:
+            meta = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            meta = {}
+        pid = int(meta.get("pid", 0) or 0)
+        if pid and _pid_alive(pid) and not (include_own_process and pid == os.getpid()):
+            continue  # still being recorded (by us or another instance)
+        path = folder / meta.get("file", marker.name[: -len(MARKER_SUFFIX)])
+        if not path.exists():
+            marker.unlink(missing_ok=True)
+            continue
+        repair(path)
+        try:
+            duration = soundfile.info(str(path)).duration
+        except Exception:
+            duration = 0.0
+        out.append(Interrupted(path, marker, float(meta.get("started", path.stat().st_mtime)), duration))
+    return out
+
+
+def repair(path: Path) -> None:
+    """Make a WAV whose writer died readable: fix the RIFF and data sizes from the file size."""
+    path = Path(path)
+    if path.suffix.lower() == ".flac":
+        _repair_flac(path)
+        return
+    if path.suffix.lower() != ".wav":
+        return
+    size = path.stat().st_size
+    with open(path, "r+b") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return
+        pos = 12
+        block_align = 2
+        while pos + 8 <= size:
+            f.seek(pos)
+            chunk_id, chunk_size = struct.unpack("<4sI", f.read(8))
+            if chunk_id == b"fmt ":
+                fmt = f.read(16)
+                block_align = struct.unpack("<H", fmt[12:14])[0] or 2
+            if chunk_id == b"data":
+                data_size = size - (pos + 8)
+                data_size -= data_size % block_align
+                f.seek(pos + 4)
+                f.write(struct.pack("<I", data_size))
+                f.seek(4)
+                f.write(struct.pack("<I", pos + data_size))
+                f.truncate(pos + 8 + data_size)
+                return
+            pos += 8 + chunk_size + (chunk_size & 1)
+
+
+def _repair_flac(path: Path) -> None:
+    """A FLAC whose writer died has no length in its header: rewrite the frames that are readable."""
+    try:
+        info = soundfile.info(str(path))
+    except Exception:
+        return
+    if 0 <= info.frames < 2**40:
+        return
+    blocks, tmp = [], path.with_name(path.name + ".repair")
+    try:
+        with soundfile.SoundFile(str(path)) as f:
+            while True:
+                block = f.read(info.samplerate, dtype="int16", always_2d=True)
+                if not len(block):
+                    break
+                blocks.append(block)
+    except Exception:
+        pass  # the unflushed tail: keep everything before it
+    data = np.concatenate(blocks) if blocks else np.zeros((0, info.channels), dtype=np.int16)
+    soundfile.write(str(tmp), data, info.samplerate, format="FLAC", subtype="PCM_16")
+    os.replace(tmp, path)
+
+
+def recover(item: Interrupted) -> Path:
+    """Keep an interrupted recording: it becomes an ordinary file."""
+    repair(item.path)
+    item.marker.unlink(missing_ok=True)
+    return item.path
+
+
+def discard(item: Interrupted) -> None:
+    item.path.unlink(missing_ok=True)
+    item.marker.unlink(missing_ok=True)
