@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import AUDIO, JFK_TEXT, ROOT, wer
+from helpers import AUDIO, JFK_TEXT, ROOT, wer
 
 
 @pytest.fixture(scope="module")

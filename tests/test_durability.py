@@ -10,7 +10,7 @@ import psutil
 import pytest
 
 from app.engine.local import WORKER_DIED, LocalEngine
-from conftest import DATA, job_request
+from helpers import DATA, job_request
 
 CONSULTATION = DATA / "consultations" / "day1_consultation01.flac"
 

@@ -11,7 +11,7 @@ import pytest
 import soundfile
 
 from app.engine.local import LocalEngine
-from conftest import AUDIO, DATA, STEREO_LEFT, STEREO_RIGHT, job_request, normalise, wer
+from helpers import AUDIO, DATA, STEREO_LEFT, STEREO_RIGHT, job_request, normalise, wer
 
 CONSULTATIONS = DATA / "consultations"
 
@@ -156,7 +156,7 @@ VOCAB = "Phrase\tIPA\tSoundsLike\tDisplayAs\nComfy-UI\t\t\tComfyUI\n"
 def create_vocabulary(engine, tmp_path, name, text: str):
     path = tmp_path / f"{name}.txt"
     path.write_bytes(text.encode("utf-8"))
-    uri = engine.put_vocabulary_file(path, key=f"{name}.txt")
+    uri = engine.upload_vocabulary_file(path, key=f"{name}.txt")
     response = engine.create_medical_vocabulary(VocabularyName=name, LanguageCode="en-US", VocabularyFileUri=uri)
     assert response["VocabularyState"] == "PENDING"
     return engine.get_medical_vocabulary(VocabularyName=name)
@@ -183,7 +183,7 @@ def test_vocabulary_lifecycle(engine, tmp_path):
     fixed = tmp_path / "fixed.txt"
     fixed.write_text("Phrase\tIPA\tSoundsLike\tDisplayAs\nblood-pressure\t\t\tBP\n")
     engine.update_medical_vocabulary(VocabularyName="bad-terms", LanguageCode="en-US",
-                                     VocabularyFileUri=engine.put_vocabulary_file(fixed, key="fixed.txt"))
+                                     VocabularyFileUri=engine.upload_vocabulary_file(fixed, key="fixed.txt"))
     assert engine.get_medical_vocabulary(VocabularyName="bad-terms")["VocabularyState"] == "READY"
     engine.delete_medical_vocabulary(VocabularyName="bad-terms")
     with pytest.raises(errors.NotFoundException):

@@ -12,7 +12,7 @@ import soundfile
 
 from app.engine.local import LocalEngine
 from app.outputs import output_key
-from conftest import AUDIO, JFK_TEXT, STEREO_LEFT, STEREO_RIGHT, job_request, normalise, wer
+from helpers import AUDIO, JFK_TEXT, STEREO_LEFT, STEREO_RIGHT, job_request, normalise, wer
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 
 from app import media
 from app.engine.local import LocalEngine
-from conftest import AUDIO, JFK_TEXT, job_request, wer
+from helpers import AUDIO, JFK_TEXT, job_request, wer
 from mediafiles import FORMATS, make, speech, write
 
 

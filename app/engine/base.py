@@ -52,6 +52,30 @@ class TranscriptionEngine(abc.ABC):
     def delete_medical_vocabulary(self, **params) -> dict: ...
 
     # -- conveniences built on them -------------------------------------------
+    def put_vocabulary(self, name: str, path, language_code: str = "en-US") -> dict:
+        """Create the medical vocabulary ``name`` from a local file, or update it if it exists.
+
+        Returns GetMedicalVocabulary's response after the upload (the state may still be PENDING on AWS).
+        """
+        uri = self.upload_vocabulary_file(path, key=f"{name}.txt")
+        try:
+            self.get_medical_vocabulary(VocabularyName=name)
+            exists = True
+        except self.exceptions.NotFoundException:
+            exists = False
+        except self.exceptions.BadRequestException:  # moto says BadRequest for an unknown name
+            exists = False
+        params = {"VocabularyName": name, "LanguageCode": language_code, "VocabularyFileUri": uri}
+        if exists:
+            self.update_medical_vocabulary(**params)
+        else:
+            self.create_medical_vocabulary(**params)
+        return self.get_medical_vocabulary(VocabularyName=name)
+
+    @abc.abstractmethod
+    def upload_vocabulary_file(self, path, bucket: str | None = None, key: str | None = None) -> str:
+        """Put a vocabulary file where the engine reads it from; returns its URI."""
+
     @abc.abstractmethod
     def get_transcript(self, job_name: str) -> dict:
         """The transcript JSON of a COMPLETED job (fetched from where TranscriptFileUri points)."""

@@ -361,9 +361,9 @@ class LocalEngine(TranscriptionEngine):
         self.vocabularies.delete(params["VocabularyName"])
         return {"ResponseMetadata": service.response_metadata()}
 
-    def put_vocabulary_file(self, source: Path, key: str | None = None) -> str:
-        """Store a vocabulary file in the local input bucket; returns its ``s3://`` URI."""
-        return self.put_media(source, key=f"vocabularies/{key or Path(source).name}")
+    def upload_vocabulary_file(self, path: Path, bucket: str | None = None, key: str | None = None) -> str:
+        """Store a vocabulary file in a local bucket (default: the input bucket); returns its ``s3://`` URI."""
+        return self.put_media(path, bucket, f"vocabularies/{key or Path(path).name}")
 
     # -- conveniences ---------------------------------------------------------
     def job_progress(self, job_name: str) -> float | None:

@@ -186,9 +186,13 @@ class JobForm(QWidget):
         self.max_alternatives.setRange(0, 99)
         self.max_alternatives.setValue(3)
         row(f, "Max. alternatives:", self.max_alternatives, "alternatives")
-        self.vocabulary = QLineEdit()
+        # An editable list of the engine's READY vocabularies; typing any name is allowed too.
+        self.vocabulary_box = QComboBox()
+        self.vocabulary_box.setEditable(True)
+        self.vocabulary_box.setAccessibleName("Custom vocabulary")
+        self.vocabulary = self.vocabulary_box.lineEdit()
         self.vocabulary.setPlaceholderText("none")
-        row(f, "Custom vocabulary:", self.vocabulary, "vocabulary")
+        row(f, "Custom vocabulary:", self.vocabulary_box, "vocabulary")
         self.phi = QCheckBox("Identify protected health information (PHI)")
         f.addRow("", self.phi)
         lay.addWidget(extras)
@@ -264,10 +268,40 @@ class JobForm(QWidget):
         for w in (self.dictation, self.conversation, self.who_none, self.who_speakers, self.who_channels,
                   self.show_alternatives, self.max_alternatives, self.max_speakers):
             (w.toggled if hasattr(w, "toggled") else w.valueChanged).connect(self._mark_custom)
+        self.engine.currentIndexChanged.connect(self.refresh_vocabularies)
         index = self.engine.findData(ctx.settings.engine)
         self.engine.setCurrentIndex(max(index, 0))
+        self.refresh_vocabularies()
         self.preset.setCurrentText("Dictation")
         self.revalidate()
+
+    def refresh_vocabularies(self, *_) -> None:
+        """Offer the chosen engine's READY vocabularies (listed off the GUI thread)."""
+        kind = self.engine.currentData()
+
+        def work():
+            engine = self.ctx.engine(kind)
+            names, token = [], None
+            while True:
+                page = engine.list_medical_vocabularies(StateEquals="READY", MaxResults=100,
+                                                        **({"NextToken": token} if token else {}))
+                names += [v["VocabularyName"] for v in page["Vocabularies"]]
+                token = page.get("NextToken")
+                if not token:
+                    return sorted(names)
+
+        def done(names):
+            if self.engine.currentData() != kind:
+                return
+            current = self.vocabulary.text()
+            self.vocabulary_box.blockSignals(True)
+            self.vocabulary_box.clear()
+            self.vocabulary_box.addItem("")
+            self.vocabulary_box.addItems(names)
+            self.vocabulary_box.setEditText(current)
+            self.vocabulary_box.blockSignals(False)
+
+        run_async(work, done, lambda exc: None)  # no list (e.g. AWS offline): typing a name still works
 
     # -- presets and loading -----------------------------------------------------------
     def _mark_custom(self, *_):

@@ -10,7 +10,8 @@ from PySide6.QtGui import QColor, QFontDatabase, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QLabel, QListWidget, QPlainTextEdit,
                                QPushButton, QSplitter, QTextEdit, QVBoxLayout, QWidget)
 
-from .common import AppContext, hint_label
+from .common import ENGINE_LABELS, AppContext, hint_label
+from .workers import run_async
 
 TEMPLATE = "Phrase\tIPA\tSoundsLike\tDisplayAs\n"
 NAME = re.compile(r"^[0-9A-Za-z._-]{1,200}$")
@@ -77,6 +78,11 @@ class VocabularyView(QWidget):
         self.save_button = QPushButton("Save")
         self.save_button.setAccessibleName("Save vocabulary")
         bottom.addWidget(self.save_button)
+        self.publish_button = QPushButton("Save and use in jobs")
+        self.publish_button.setAccessibleName("Save and use in jobs")
+        self.publish_button.setToolTip("Save, then create or update this vocabulary in the engine chosen in "
+                                       "Settings, so jobs can name it")
+        bottom.addWidget(self.publish_button)
         rl.addLayout(bottom)
         split.addWidget(right)
         split.setSizes([220, 600])
@@ -90,6 +96,7 @@ class VocabularyView(QWidget):
         self.import_button.clicked.connect(self.import_dialog)
         self.export_button.clicked.connect(self.export_dialog)
         self.save_button.clicked.connect(self.save)
+        self.publish_button.clicked.connect(self.publish)
         self.refresh()
         self.check()
 
@@ -111,6 +118,7 @@ class VocabularyView(QWidget):
         self.message.setProperty("role", "hint" if ok else "error")
         self.message.style().polish(self.message)
         self.save_button.setEnabled(ok and self.current is not None)
+        self.publish_button.setEnabled(ok and self.current is not None)
         self.export_button.setEnabled(ok)
         sels = []
         if line:
@@ -159,6 +167,39 @@ class VocabularyView(QWidget):
         self.current.write_bytes(self.data())
         self.message.setText(f"Saved {self.current.name}. " + self.message.text())
         return True
+
+    def publish(self, on_done=None) -> None:
+        """Save, then create or update the vocabulary in the settings' engine (off the GUI thread)."""
+        if not self.save():
+            return
+        name, path, kind = self.current.stem, self.current, self.ctx.settings.engine
+        label = ENGINE_LABELS.get(kind, kind)
+        self.publish_button.setEnabled(False)
+        self.message.setText(f"Sending {name} to the {label} engine…")
+
+        def done(response):
+            self.publish_button.setEnabled(True)
+            state = response.get("VocabularyState", "?")
+            reason = response.get("FailureReason")
+            text = f"{name} is {state} on the {label} engine."
+            if state == "READY":
+                text += " Jobs can use it now."
+            elif state == "PENDING":
+                text += " It can be used once it is READY."
+            if reason:
+                text += f" {reason}"
+            self.message.setText(text)
+            if on_done:
+                on_done(response)
+
+        def failed(exc):
+            self.publish_button.setEnabled(True)
+            message = getattr(exc, "response", {}).get("Error", {}).get("Message") or str(exc)
+            self.message.setText(f"Could not send {name} to the {label} engine: {message}")
+            self.message.setProperty("role", "error")
+            self.message.style().polish(self.message)
+
+        run_async(lambda: self.ctx.engine(kind).put_vocabulary(name, path), done, failed)
 
     def import_file(self, path: Path) -> bool:
         """Copy a vocabulary file in (named after the file); it is shown and checked."""

@@ -207,14 +207,35 @@ def test_vocabulary_checked_as_you_type(make_window, home, tmp_path):
     assert "carriage return" in v.message.text().lower() or "crlf" in v.message.text().lower()
 
 
+def test_a_vocabulary_saved_for_jobs_is_offered_in_the_job_form(make_window, home, qtbot):
+    w = make_window(restore=False)
+    v = w.vocabularies
+    v.new("asthma-terms")
+    v.editor.setPlainText("Phrase\tIPA\tSoundsLike\tDisplayAs\ndate-of-birth\t\t\tDOB\n")
+    assert v.check()
+    published = []
+    v.publish(on_done=published.append)
+    qtbot.waitUntil(lambda: bool(published), timeout=20000)
+    assert published[0]["VocabularyState"] == "READY"
+    assert "READY on the Local" in v.message.text()
+    engine = w.ctx.engine("local")
+    assert engine.get_medical_vocabulary(VocabularyName="asthma-terms")["VocabularyState"] == "READY"
+    form = w.job_form
+    form.refresh_vocabularies()
+    qtbot.waitUntil(lambda: form.vocabulary_box.findText("asthma-terms") >= 0, timeout=20000)
+    form.media_uri.setText("s3://clinical-audio/visit.wav")
+    form.vocabulary.setText("asthma-terms")
+    assert form.params()["Settings"]["VocabularyName"] == "asthma-terms" and form.submit_button.isEnabled()
+
+
 def test_window_state_restored_and_controls_named(make_window):
     w = make_window()
-    w.resize(QSize(700, 600))
+    w.resize(QSize(760, 650))   # not the default; above the minimum, inside the offscreen 800-px screen
     w.show_page("Vocabularies")
     w.close()
     w2 = make_window()
     assert w2.current_page() == "Vocabularies"
-    assert w2.size() == QSize(700, 600)
+    assert w2.size() == QSize(760, 650)
     unnamed = []
     for cls in (QLineEdit, QComboBox, QSpinBox, QTextEdit, QPlainTextEdit):
         for widget in w2.findChildren(cls):
