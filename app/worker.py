@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -27,8 +28,6 @@ from .outputs import output_key
 log = logging.getLogger("clinscribe.worker")
 
 
-class Cancelled(Exception):
-    pass
 
 MEDIA_NOT_FOUND = "The media file couldn't be found. Check MediaFileUri and try your request again."
 CANCELLED = "Cancelled by the user."
@@ -39,7 +38,29 @@ def lock_path(base: Path) -> Path:
     return Path(base) / "worker.lock"
 
 
+def _watch_for_cancel(store: JobStore, job: JobRecord, done: threading.Event) -> None:
+    """Cancel at once: native decoding cannot be interrupted, so record it and end this process.
+
+    The lock goes with the process; the engine starts a new worker for the rest of the queue.
+    """
+    while not done.wait(0.3):
+        if store.cancel_requested(job.seq):
+            store.finish(job.seq, failure_reason=CANCELLED)
+            log.info("job #%d cancelled", job.seq)
+            logging.shutdown()
+            os._exit(0)
+
+
 def run_job(store: JobStore, job: JobRecord) -> None:
+    done = threading.Event()
+    threading.Thread(target=_watch_for_cancel, args=(store, job, done), daemon=True).start()
+    try:
+        _run_job(store, job)
+    finally:
+        done.set()
+
+
+def _run_job(store: JobStore, job: JobRecord) -> None:
     request, options = job.request, job.options
     objects = LocalObjectStore(Path(options["storage_root"]))
     try:
@@ -56,8 +77,6 @@ def run_job(store: JobStore, job: JobRecord) -> None:
             now = time.monotonic()
             if now - last[0] > 0.5:
                 last[0] = now
-                if store.cancel_requested(job.seq):
-                    raise Cancelled
                 store.update(job.seq, progress=round(fraction * 0.95, 3))
 
         decode = asr.DecodeOptions(**options.get("decode", {}))
@@ -69,9 +88,6 @@ def run_job(store: JobStore, job: JobRecord) -> None:
                                  request["OutputBucketName"], key)
         store.finish(job.seq, transcript_uri=path.as_uri())
         log.info("job #%d completed", job.seq)
-    except Cancelled:
-        store.finish(job.seq, failure_reason=CANCELLED)
-        log.info("job #%d cancelled", job.seq)
     except ObjectNotFound:
         store.finish(job.seq, failure_reason=MEDIA_NOT_FOUND)
         log.info("job #%d failed: media not found", job.seq)

@@ -205,6 +205,8 @@ def test_model_setting_is_checked_up_front(home):
 
 
 def test_cancel_a_queued_and_a_running_job(home, tmp_path):
+    import time
+
     import soundfile
 
     data, rate = soundfile.read(AUDIO.parent / "consultations" / "day1_consultation01.flac")
@@ -214,14 +216,19 @@ def test_cancel_a_queued_and_a_running_job(home, tmp_path):
     uri = engine.put_media(long_wav)
     engine.start_medical_transcription_job(**job_request("long-running", uri))
     engine.start_medical_transcription_job(**job_request("waiting", uri))
+    engine.start_medical_transcription_job(**job_request("after", engine.put_media(AUDIO / "jfk.flac")))
     engine.cancel_medical_transcription_job(MedicalTranscriptionJobName="waiting")
     waiting = engine.get_medical_transcription_job(MedicalTranscriptionJobName="waiting")["MedicalTranscriptionJob"]
     assert waiting["TranscriptionJobStatus"] == "FAILED" and waiting["FailureReason"] == "Cancelled by the user."
-    import time
     deadline = time.monotonic() + 60
-    while (engine.job_progress("long-running") or 0) == 0 and time.monotonic() < deadline:
-        time.sleep(0.2)
+    while engine.store.get("long-running").attempts == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)  # decoding or transcribing by now
+    started = time.monotonic()
     engine.cancel_medical_transcription_job(MedicalTranscriptionJobName="long-running")
-    job = engine.wait("long-running", poll=0.2, timeout=60)
+    job = engine.get_medical_transcription_job(MedicalTranscriptionJobName="long-running")["MedicalTranscriptionJob"]
     assert job["TranscriptionJobStatus"] == "FAILED" and job["FailureReason"] == "Cancelled by the user."
-    assert engine.media_path("long-running") is not None and engine.media_path("long-running").is_file()
+    assert time.monotonic() - started < 5
+    assert engine.wait("after", poll=0.2, timeout=120)["TranscriptionJobStatus"] == "COMPLETED"
+    assert engine.media_path("long-running") == engine.objects.resolve(uri)
+    assert engine.media_path("nobody") is None

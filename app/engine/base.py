@@ -18,6 +18,7 @@ TERMINAL = ("COMPLETED", "FAILED")
 
 class TranscriptionEngine(abc.ABC):
     name: str = "?"
+    can_cancel: bool = False  # whether cancel_medical_transcription_job works here
 
     @property
     def exceptions(self):

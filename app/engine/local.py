@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import botocore.utils
@@ -63,6 +64,7 @@ def _decode_token(token: str | None, operation: str) -> int | None:
 
 class LocalEngine(TranscriptionEngine):
     name = "local"
+    can_cancel = True
 
     def __init__(self, base: Path | None = None, settings: Settings | None = None, *,
                  model: str | None = None, device: str | None = None, compute_type: str | None = None,
@@ -255,7 +257,13 @@ class LocalEngine(TranscriptionEngine):
         op = "GetMedicalTranscriptionJob"
         validate(op, params)
         rec = self._existing(params["MedicalTranscriptionJobName"], op, "NotFoundException")
-        self.store.request_cancel(rec.seq, CANCELLED)
+        if self.store.request_cancel(rec.seq, CANCELLED) == IN_PROGRESS:
+            # the worker notices within a second, records it and stops; then a new worker takes the queue
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and self.store.get(rec.name).status == IN_PROGRESS:
+                time.sleep(0.1)
+            time.sleep(0.2)
+            self.reconcile()
         return {"ResponseMetadata": service.response_metadata()}
 
     def media_path(self, job_name: str) -> Path | None:

@@ -298,11 +298,15 @@ class EditorView(QWidget):
         self.info.setText(f"Loading {name}…")
 
         def work():
-            return ctx.engine(engine).get_transcript(name)
+            job_engine = ctx.engine(engine)
+            # the file the app submitted, else the engine's own copy (jobs made from the CLI)
+            media = ctx.media.get(engine, name) or job_engine.media_path(name)
+            return job_engine.get_transcript(name), media
 
-        def done(transcript):
+        def done(result):
+            transcript, media = result
             doc = TranscriptDocument.open(transcript, ctx.home, engine, name)
-            self.set_document(doc, ctx.media.get(engine, name), engine=engine)
+            self.set_document(doc, media, engine=engine)
 
         run_async(work, done, lambda exc: self.info.setText(f"The transcript could not be opened: "
                                                             f"{describe_error(exc)}"))

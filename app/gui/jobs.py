@@ -201,7 +201,7 @@ class JobsView(QWidget):
         can_cancel = False
         if job and status in ("QUEUED", "IN_PROGRESS"):
             try:
-                can_cancel = hasattr(self.ctx.engine(job["engine"]), "cancel_medical_transcription_job")
+                can_cancel = getattr(self.ctx.engine(job["engine"]), "can_cancel", False)
             except Exception:
                 can_cancel = False
         self.cancel_button.setEnabled(can_cancel)

@@ -106,6 +106,30 @@ def test_failed_job_rerun_and_delete(make_window, tmp_path, qtbot):
     qtbot.waitUntil(lambda: w.jobs.job("local", "broken-visit") is None, timeout=10000)
 
 
+def test_cancel_a_running_job_from_the_jobs_view(make_window, tmp_path, qtbot):
+    import soundfile
+
+    data, rate = soundfile.read(Path(__file__).resolve().parents[3] / "shared" / "data" / "consultations"
+                                / "day2_consultation03.flac")
+    long_wav = tmp_path / "long-visit.wav"
+    soundfile.write(long_wav, data, rate)
+    w = make_window(restore=False)
+    form = w.job_form
+    form.set_media(long_wav)
+    form.name.setText("long-visit")
+    qtbot.waitUntil(form.submit_button.isEnabled, timeout=20000)
+    qtbot.mouseClick(form.submit_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: (w.jobs.job("local", "long-visit") or {}).get("TranscriptionJobStatus") == "IN_PROGRESS",
+                    timeout=60000)
+    w.show_page("Jobs")
+    assert w.jobs.select("local", "long-visit")
+    qtbot.waitUntil(w.jobs.cancel_button.isEnabled, timeout=10000)
+    qtbot.mouseClick(w.jobs.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: (w.jobs.job("local", "long-visit") or {}).get("TranscriptionJobStatus") == "FAILED",
+                    timeout=60000)
+    assert w.jobs.job("local", "long-visit")["FailureReason"] == "Cancelled by the user."
+
+
 def test_no_sound_system_recorder_says_so_and_import_still_works(make_window, monkeypatch, qtbot, jfk):
     def unavailable():
         raise recording.AudioUnavailable("Recording is unavailable: the PortAudio sound library is not installed.")
