@@ -232,3 +232,18 @@ def test_cancel_a_queued_and_a_running_job(home, tmp_path):
     assert engine.wait("after", poll=0.2, timeout=120)["TranscriptionJobStatus"] == "COMPLETED"
     assert engine.media_path("long-running") == engine.objects.resolve(uri)
     assert engine.media_path("nobody") is None
+
+
+def test_the_base_model_is_assembled_from_its_packages_and_used(home):
+    engine = LocalEngine(base=home, model="base")
+    folder = home / "models" / "base"
+    assert engine.model_path == str(folder)
+    assert (folder / "model.bin").stat().st_size > 140_000_000 and (folder / ".assembled").is_file()
+    uri = engine.put_media(AUDIO / "jfk.flac")
+    engine.start_medical_transcription_job(**job_request("base-model", uri))
+    assert engine.wait("base-model", poll=0.2, timeout=300)["TranscriptionJobStatus"] == "COMPLETED"
+    assert engine.store.get("base-model").options["model"] == "base"
+    assert wer(JFK_TEXT, engine.get_transcript("base-model")["results"]["transcripts"][0]["transcript"]) == 0
+    mtime = (folder / "model.bin").stat().st_mtime_ns
+    LocalEngine(base=home, model="base")  # assembled once, not again
+    assert (folder / "model.bin").stat().st_mtime_ns == mtime
