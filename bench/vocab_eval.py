@@ -144,9 +144,8 @@ def main() -> None:
                         help="BatchedInferencePipeline (batch 8) or WhisperModel.transcribe (VAD)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--model", default="tiny.en", help="tiny.en, base, or a CTranslate2 Whisper folder")
     args = parser.parse_args()
-    if not args.data.exists():
-        args.data = Path("/work/shared/data/consultations")
 
     import jiwer
     from faster_whisper import BatchedInferencePipeline, WhisperModel, decode_audio
@@ -166,7 +165,9 @@ def main() -> None:
     present = [t for t in CANDIDATES if count(t, all_ref)]
     vocab_terms = present if args.vocabulary == "present" else CANDIDATES
     data, vocab = build_vocabulary(vocab_terms)
-    model = WhisperModel(str(get_model_path()), device="cpu", compute_type="int8",
+    from app.asr import resolve_model
+
+    model = WhisperModel(str(resolve_model(args.model)), device="cpu", compute_type="int8",
                          cpu_threads=args.threads)
     pipeline = BatchedInferencePipeline(model) if args.pipeline == "batched" else model
     hotwords = vocab.hotwords() if args.bias in ("hotwords", "both") else None

@@ -9,9 +9,7 @@ import pytest
 
 from app.alternatives import TESTED_FASTER_WHISPER, normalise, segment_alternatives
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-if not SHARED.exists():
-    SHARED = Path("/work/shared/data")
+from helpers import DATA as SHARED
 
 
 def test_faster_whisper_is_the_pinned_version():

@@ -15,9 +15,7 @@ from app.vocabulary import (
 )
 
 HEADER = b"Phrase\tIPA\tSoundsLike\tDisplayAs\n"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-if not SHARED.exists():
-    SHARED = Path("/work/shared/data")
+from helpers import DATA as SHARED
 
 
 def parse(body: bytes, header: bytes = HEADER) -> Vocabulary:
