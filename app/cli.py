@@ -208,6 +208,14 @@ def cmd_delete(args) -> int:
     return 0
 
 
+def cmd_cancel(args) -> int:
+    engine = _engine(args)
+    if not engine.can_cancel:
+        raise UsageError(f"The {engine.name} engine cannot cancel jobs (AWS Transcribe has no cancel).")
+    engine.cancel_medical_transcription_job(MedicalTranscriptionJobName=args.medical_transcription_job_name)
+    return 0
+
+
 def cmd_get_transcript(args) -> int:
     doc = _engine(args).get_transcript(args.medical_transcription_job_name)
     if args.text:
@@ -392,6 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("get-medical-transcription-job", cmd_get, "describe a job"),
         ("delete-medical-transcription-job", cmd_delete, "delete a finished job (its transcript file stays)"),
         ("get-transcript", cmd_get_transcript, "print a completed job's transcript JSON (or --text)"),
+        ("cancel-medical-transcription-job", cmd_cancel,
+         "stop a QUEUED or IN_PROGRESS local job (it ends FAILED, 'Cancelled by the user.')"),
     ):
         p = sub.add_parser(name, help=help_text)
         _engine_options(p)

@@ -218,8 +218,8 @@ _PHONETIC_RULES = [
 
 
 def _letters(text: str) -> str:
-    """Lower-case letters only: "D.N.A." -> "dna", "blood-pressure" -> "bloodpressure"."""
-    text = unicodedata.normalize("NFKD", text)
+    """Lower-case letters only: "D.N.A." -> "dna", "blood-pressure" -> "bloodpressure", "A&E" -> "aande"."""
+    text = unicodedata.normalize("NFKD", text).replace("&", "and")
     return "".join(ch for ch in text.lower() if ch.isalpha() and ch.isascii())
 
 

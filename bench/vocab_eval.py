@@ -80,7 +80,7 @@ CANDIDATES = [
 
 
 def normalise(text: str) -> str:
-    text = text.lower().replace("’", "'")
+    text = text.lower().replace("’", "'").replace("&", " and ")  # "A&E" is "A and E"
     text = re.sub(r"[^a-z0-9']+", " ", text)
     return " " + " ".join(text.split()) + " "
 

@@ -79,6 +79,12 @@ def test_aws_cli_twin_round_trip(cli, tmp_path):
     deleted = cli("delete-medical-transcription-job", "--medical-transcription-job-name", "cli-job-1", check_rc=0)
     assert deleted.stdout == ""
 
+    cli("cancel-medical-transcription-job", "--medical-transcription-job-name", "cli-job-2", check_rc=0)
+    job2 = json.loads(cli("get-medical-transcription-job", "--medical-transcription-job-name", "cli-job-2",
+                          check_rc=0).stdout)["MedicalTranscriptionJob"]
+    # it had either finished already or ends cancelled
+    assert job2["TranscriptionJobStatus"] == "COMPLETED" or job2["FailureReason"] == "Cancelled by the user."
+
 
 @pytest.mark.parametrize("args, rc, message", [
     (["start-medical-transcription-job", "--medical-transcription-job-name", "bad name", "--language-code", "en-US",

@@ -212,6 +212,13 @@ def test_apply_acronyms():
     assert contents(VOCAB.apply(words("a D.N.A. test"))) == ["a", "DNA", "test"]
 
 
+def test_apply_an_ampersand_matches_and():
+    vocab = parse(b"A-and-E\t\t\tA&E\n")
+    assert contents(vocab.apply(words("go to A&E now"))) == ["go", "to", "A&E", "now"]
+    assert contents(vocab.apply(words("go to A and E now"))) == ["go", "to", "A&E", "now"]
+    assert contents(vocab.apply(words("go to a now"))) == ["go", "to", "a", "now"]
+
+
 def test_apply_sounds_like_and_misspellings_fuzzy():
     assert contents(VOCAB.apply(words("take lice in a pril daily"))) == ["take", "Lisinopril", "daily"]
     assert contents(VOCAB.apply(words("take lisinipril daily"))) == ["take", "Lisinopril", "daily"]

@@ -82,6 +82,8 @@ def test_record_import_submit_edit_restart(make_window, fake_mic, home, tmp_path
     assert "medicalTranscriptionJobName" in form.labels["name"].text()
     assert not form.submit_button.isEnabled()
     form.name.setText("jfk-visit")
+    form.show_alternatives.setChecked(True)          # real n-best from the engine, picked in the editor
+    form.max_alternatives.setValue(3)
     assert not form.labels["name"].isVisible() and form.submit_button.isEnabled()
     qtbot.mouseClick(form.submit_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: w.current_page() == "Jobs" or form.submit_button.isEnabled(), timeout=60000)
@@ -97,6 +99,21 @@ def test_record_import_submit_edit_restart(make_window, fake_mic, home, tmp_path
     assert w.current_page() == "Transcript"
     full = " ".join(t.text.toPlainText() for t in ed.turn_widgets).lower()
     assert "ask not what your country can do for you" in full
+
+    # the engine's alternatives: pick another wording, then undo back to the transcript's
+    turn = ed.turn_widgets[0]
+    assert turn.alternatives.isVisibleTo(ed)
+    actions = [a for a in turn.alternatives.menu().actions() if a.isCheckable()]
+    assert 2 <= len(actions) <= 3 * max(1, len(ed.doc.segments_for_turn(0)))
+    before = turn.text.toPlainText()
+    other = next(a for a in actions if not a.isChecked())
+    other.trigger()
+    after = ed.turn_widgets[0].text.toPlainText()
+    assert after != before
+    if len(ed.doc.segments_for_turn(0)) == 1:
+        assert " ".join(after.lower().split()) == " ".join(other.text().lower().split())
+    ed.undo_action.trigger()
+    assert ed.turn_widgets[0].text.toPlainText() == before
     turn = ed.turn_widgets[0]
     turn.speaker.setFocus()
     turn.speaker.selectAll()
