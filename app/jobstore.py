@@ -66,13 +66,17 @@ class JobRecord:
         return cls(**data)
 
 
-class JobStore:
+class SqliteStore:
+    """A table in the home folder's SQLite database: short connections, newest-first pages."""
+
+    schema = ""
+
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+            db.executescript(self.schema)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -82,6 +86,28 @@ class JobStore:
             yield db
         finally:
             db.close()
+
+    def _page(self, table: str, *, equals: tuple[str, Any] | None, name_contains: str | None,
+              before_seq: int | None, limit: int) -> list[sqlite3.Row]:
+        """Rows newest first: an optional column filter, a case-insensitive name filter, a cursor."""
+        sql, args = f"SELECT * FROM {table} WHERE 1=1", []
+        if equals and equals[1]:
+            sql += f" AND {equals[0]} = ?"
+            args.append(equals[1])
+        if name_contains:
+            sql += " AND instr(lower(name), lower(?)) > 0"
+            args.append(name_contains)
+        if before_seq is not None:
+            sql += " AND seq < ?"
+            args.append(before_seq)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        args.append(limit)
+        with self._connect() as db:
+            return db.execute(sql, args).fetchall()
+
+
+class JobStore(SqliteStore):
+    schema = _SCHEMA
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -102,20 +128,9 @@ class JobStore:
 
     def list(self, *, status: str | None = None, name_contains: str | None = None,
              before_seq: int | None = None, limit: int = 5) -> list[JobRecord]:
-        sql, args = "SELECT * FROM jobs WHERE 1=1", []
-        if status:
-            sql += " AND status = ?"
-            args.append(status)
-        if name_contains:
-            sql += " AND instr(lower(name), lower(?)) > 0"
-            args.append(name_contains)
-        if before_seq is not None:
-            sql += " AND seq < ?"
-            args.append(before_seq)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        args.append(limit)
-        with self._connect() as db:
-            return [JobRecord.from_row(r) for r in db.execute(sql, args)]
+        rows = self._page("jobs", equals=("status", status), name_contains=name_contains,
+                          before_seq=before_seq, limit=limit)
+        return [JobRecord.from_row(r) for r in rows]
 
     def active(self) -> list[JobRecord]:
         with self._connect() as db:

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterator
+
+from .jobstore import SqliteStore
 
 PENDING, READY, FAILED = "PENDING", "READY", "FAILED"
 
@@ -41,20 +40,8 @@ class VocabularyRecord:
     last_modified: float
 
 
-class VocabularyStore:
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        try:
-            yield db
-        finally:
-            db.close()
+class VocabularyStore(SqliteStore):
+    schema = _SCHEMA
 
     def get(self, name: str) -> VocabularyRecord | None:
         with self._connect() as db:
@@ -78,20 +65,9 @@ class VocabularyStore:
 
     def list(self, *, state: str | None, name_contains: str | None, before_seq: int | None,
              limit: int) -> list[VocabularyRecord]:
-        sql, args = "SELECT * FROM vocabularies WHERE 1=1", []
-        if state:
-            sql += " AND state = ?"
-            args.append(state)
-        if name_contains:
-            sql += " AND instr(lower(name), lower(?)) > 0"
-            args.append(name_contains)
-        if before_seq is not None:
-            sql += " AND seq < ?"
-            args.append(before_seq)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        args.append(limit)
-        with self._connect() as db:
-            return [VocabularyRecord(**dict(r)) for r in db.execute(sql, args)]
+        rows = self._page("vocabularies", equals=("state", state), name_contains=name_contains,
+                          before_seq=before_seq, limit=limit)
+        return [VocabularyRecord(**dict(r)) for r in rows]
 
     def delete(self, name: str) -> None:
         with self._connect() as db:

@@ -7,42 +7,11 @@ import json
 import pytest
 
 from app.document import TranscriptDocument, edits_path, tokenize
-
-
-def item(i, word, start, end, conf="0.99", spk=None, kind="pronunciation"):
-    out = {"id": i, "type": kind, "alternatives": [{"confidence": conf if kind == "pronunciation" else "0.0",
-                                                     "content": word}]}
-    if kind == "pronunciation":
-        out["start_time"], out["end_time"] = str(start), str(end)
-    if spk is not None:
-        out["speaker_label"] = spk
-    return out
+from helpers import conversation_transcript
 
 
 def conversation() -> dict:
-    items = [item(0, "Hello", 0.1, 0.4, spk="spk_0"), item(1, "John", 0.5, 0.8, "0.95", "spk_0"),
-             item(2, "Smith", 0.8, 1.1, "0.45", "spk_0"), item(3, ".", 0, 0, spk="spk_0", kind="punctuation"),
-             item(4, "I", 1.5, 1.6, spk="spk_1"), item(5, "have", 1.6, 1.8, "0.7", "spk_1"),
-             item(6, "chest", 1.8, 2.1, spk="spk_1"), item(7, "pane", 2.1, 2.4, "0.4", "spk_1"),
-             item(8, ".", 0, 0, spk="spk_1", kind="punctuation")]
-    return {"jobName": "visit-1", "accountId": "0", "status": "COMPLETED", "results": {
-        "transcripts": [{"transcript": "Hello John Smith. I have chest pane."}],
-        "items": items,
-        "audio_segments": [
-            {"id": 0, "transcript": "Hello John Smith.", "start_time": "0.1", "end_time": "1.1",
-             "speaker_label": "spk_0", "items": [0, 1, 2, 3]},
-            {"id": 1, "transcript": "I have chest pane.", "start_time": "1.5", "end_time": "2.4",
-             "speaker_label": "spk_1", "items": [4, 5, 6, 7, 8]}],
-        "segments": [{"start_time": "1.5", "end_time": "2.4", "alternatives": [
-            {"transcript": "I have chest pane.", "items": []},
-            {"transcript": "I have chest pain.", "items": [
-                {"start_time": "1.5", "end_time": "1.6", "confidence": "0.9", "content": "I", "type": "pronunciation"},
-                {"start_time": "1.6", "end_time": "1.8", "confidence": "0.9", "content": "have", "type": "pronunciation"},
-                {"start_time": "1.8", "end_time": "2.1", "confidence": "0.9", "content": "chest", "type": "pronunciation"},
-                {"start_time": "2.1", "end_time": "2.4", "confidence": "0.8", "content": "pain", "type": "pronunciation"}]}]}],
-        "entities": [{"start_time": 0.5, "end_time": 1.1, "category": "PHI-Personal", "content": "John Smith",
-                      "confidence": 0.99}],
-    }}
+    return conversation_transcript()
 
 
 def test_turns_names_and_text(tmp_path):

@@ -89,6 +89,9 @@ class LocalEngine(TranscriptionEngine):
 
     # -- worker supervision ---------------------------------------------------
     def worker_alive(self) -> bool:
+        # A worker this engine started may still be importing, before it takes the lock.
+        if any(child.poll() is None for child in self._children):
+            return True
         try:
             self._lock.acquire(timeout=0)
         except Timeout:
