@@ -43,7 +43,7 @@ needs_keyring = pytest.mark.skipif(
     not _real_backend(),
     reason=f"no OS keyring backend here ({type(keyring.get_keyring()).__module__}); run inside: {CI_WRAPPER}")
 
-AKID = "AKIAIOSFODNN7EXAMPLE"
+AKID = "TESTKEYIDFORCLINSCRIBE"  # a fake, not shaped like a real key
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 
@@ -105,7 +105,7 @@ def test_engine_uses_keyring_keys_and_writes_them_nowhere(service_name, tmp_path
     engine = AwsEngine(settings=settings, base=tmp_path)
     creds = engine.session.get_credentials().get_frozen_credentials()
     assert (creds.access_key, creds.secret_key, creds.token) == (AKID, SECRET, "session-token-value")
-    assert engine.credential_source == "the OS keyring (AKIA…MPLE)"
+    assert engine.credential_source == "the OS keyring (TEST…RIBE)"
     engine.transcribe, engine.s3  # clients made, job records opened
     for path in Path(tmp_path).rglob("*"):
         if path.is_file():
@@ -145,4 +145,4 @@ def test_bad_input_is_refused_before_the_keyring():
         credentials.save_aws_keys("  ", SECRET)
     with pytest.raises(ValueError, match="secret access key contains spaces"):
         credentials.save_aws_keys(AKID, "abc def")
-    assert credentials.mask(AKID) == "AKIA…MPLE" and SECRET not in credentials.mask(SECRET)
+    assert credentials.mask(AKID) == "TEST…RIBE" and SECRET not in credentials.mask(SECRET)

@@ -204,7 +204,7 @@ def test_settings_saved_and_keys_never_in_settings(make_window, home):
     assert s.save()
     saved = Settings.load(home)
     assert saved.device == "cpu" and saved.aws_region == "eu-west-1"
-    s.access_key.setText("AKIAEXAMPLEEXAMPLE12")
+    s.access_key.setText("TESTKEYIDFORCLINSCRIBE")
     s.secret_key.setText("secret-example-value")
     s.save_keys()
     assert s.keys_status.text()                      # stored, or a clear reason why not
