@@ -127,18 +127,11 @@ def _start_rules(params: dict) -> None:
                "Use en-US and try your request again.")
 
     settings = params.get("Settings") or {}
-    if settings.get("ShowSpeakerLabels") and "MaxSpeakerLabels" not in settings:
-        reject("When ShowSpeakerLabels is true, you must also set MaxSpeakerLabels. "
-               "Check your request and try again.")
-    if "MaxSpeakerLabels" in settings and not settings.get("ShowSpeakerLabels"):
-        reject("MaxSpeakerLabels can be set only when ShowSpeakerLabels is true. "
-               "Check your request and try again.")
-    if settings.get("ShowAlternatives") and "MaxAlternatives" not in settings:
-        reject("When ShowAlternatives is true, you must also set MaxAlternatives. "
-               "Check your request and try again.")
-    if "MaxAlternatives" in settings and not settings.get("ShowAlternatives"):
-        reject("MaxAlternatives can be set only when ShowAlternatives is true. "
-               "Check your request and try again.")
+    for show, most in (("ShowSpeakerLabels", "MaxSpeakerLabels"), ("ShowAlternatives", "MaxAlternatives")):
+        if settings.get(show) and most not in settings:
+            reject(f"When {show} is true, you must also set {most}. Check your request and try again.")
+        if most in settings and not settings.get(show):
+            reject(f"{most} can be set only when {show} is true. Check your request and try again.")
     # Documented as a BadRequestException until late 2023; the spec asks for the strict reading.
     if settings.get("ShowSpeakerLabels") and settings.get("ChannelIdentification"):
         reject("You can't use speaker labels and channel identification in the same request. "

@@ -62,6 +62,19 @@ def _decode_token(token: str | None, operation: str) -> int | None:
                      "Use the NextToken from the previous response.", operation) from None
 
 
+def _page(params: dict, operation: str, status: str | None, key: str, summary, fetch) -> dict:
+    """A List response: newest first, MaxResults (default 5) a page, an opaque NextToken."""
+    limit = params.get("MaxResults", 5)
+    recs = fetch(_decode_token(params.get("NextToken"), operation), limit + 1)
+    out: dict = {"Status": status} if status else {}
+    if len(recs) > limit:
+        recs = recs[:limit]
+        out["NextToken"] = _encode_token(recs[-1].seq)
+    out[key] = [summary(r) for r in recs]
+    out["ResponseMetadata"] = service.response_metadata()
+    return out
+
+
 class LocalEngine(TranscriptionEngine):
     name = "local"
     can_cancel = True
@@ -230,19 +243,9 @@ class LocalEngine(TranscriptionEngine):
         op = "ListMedicalTranscriptionJobs"
         validate(op, params)
         self.reconcile()
-        limit = params.get("MaxResults", 5)
-        before = _decode_token(params.get("NextToken"), op)
-        recs = self.store.list(status=params.get("Status"), name_contains=params.get("JobNameContains"),
-                               before_seq=before, limit=limit + 1)
-        out: dict = {}
-        if params.get("Status"):
-            out["Status"] = params["Status"]
-        if len(recs) > limit:
-            recs = recs[:limit]
-            out["NextToken"] = _encode_token(recs[-1].seq)
-        out["MedicalTranscriptionJobSummaries"] = [self._summary(r) for r in recs]
-        out["ResponseMetadata"] = service.response_metadata()
-        return out
+        return _page(params, op, params.get("Status"), "MedicalTranscriptionJobSummaries", self._summary,
+                     lambda before, limit: self.store.list(status=params.get("Status"), before_seq=before,
+                                                           name_contains=params.get("JobNameContains"), limit=limit))
 
     def delete_medical_transcription_job(self, **params) -> dict:
         op = "DeleteMedicalTranscriptionJob"
@@ -352,18 +355,9 @@ class LocalEngine(TranscriptionEngine):
     def list_medical_vocabularies(self, **params) -> dict:
         op = "ListMedicalVocabularies"
         validate(op, params)
-        limit = params.get("MaxResults", 5)
-        recs = self.vocabularies.list(state=params.get("StateEquals"), name_contains=params.get("NameContains"),
-                                      before_seq=_decode_token(params.get("NextToken"), op), limit=limit + 1)
-        out: dict = {}
-        if params.get("StateEquals"):
-            out["Status"] = params["StateEquals"]
-        if len(recs) > limit:
-            recs = recs[:limit]
-            out["NextToken"] = _encode_token(recs[-1].seq)
-        out["Vocabularies"] = [self._vocabulary_summary(r) for r in recs]
-        out["ResponseMetadata"] = service.response_metadata()
-        return out
+        return _page(params, op, params.get("StateEquals"), "Vocabularies", self._vocabulary_summary,
+                     lambda before, limit: self.vocabularies.list(state=params.get("StateEquals"), before_seq=before,
+                                                                  name_contains=params.get("NameContains"), limit=limit))
 
     def delete_medical_vocabulary(self, **params) -> dict:
         op = "DeleteMedicalVocabulary"
