@@ -136,7 +136,7 @@ def _engine(args):
     from .engine import create_engine
 
     kwargs = {}
-    if getattr(args, "engine", None) in (None, "local") and args.command != "settings":
+    if getattr(args, "engine", None) in (None, "local"):
         for key in ("model", "device", "compute_type"):
             if getattr(args, key, None):
                 kwargs[key] = getattr(args, key)

@@ -54,7 +54,8 @@ def transcribe_job(request: dict, channels: list[np.ndarray], model, *,
         decode = dataclasses.replace(decode, hotwords=vocabulary.hotwords())
 
     by_channel = bool(settings.get("ChannelIdentification"))
-    sources = list(enumerate(channels)) if by_channel else [(None, mixdown(channels))]
+    mix = mixdown(channels)
+    sources = list(enumerate(channels)) if by_channel else [(None, mix)]
     runs: list[list[dict]] = []
     alternative_segments: list[tuple[float, dict]] = []
     for n, (channel, audio) in enumerate(sources):
@@ -84,7 +85,7 @@ def transcribe_job(request: dict, channels: list[np.ndarray], model, *,
     if settings.get("ShowSpeakerLabels"):
         from .diarize import diarize, speaker_at
 
-        turns = diarize(mixdown(channels), max_speakers=settings["MaxSpeakerLabels"])
+        turns = diarize(mix, max_speakers=settings["MaxSpeakerLabels"])
         for run in runs:
             for item in run:
                 if item["type"] == "pronunciation":

@@ -36,8 +36,6 @@ def _camel(name: str) -> str:
 def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return str(value)
     return str(value)
 
 

@@ -260,7 +260,7 @@ class LocalEngine(TranscriptionEngine):
 
     def cancel_medical_transcription_job(self, **params) -> dict:
         """A ClinScribe extension (AWS has no cancel): the job ends FAILED, "Cancelled by the user."."""
-        op = "GetMedicalTranscriptionJob"
+        op = "GetMedicalTranscriptionJob"  # no Cancel in the model: same input shape, same errors
         validate(op, params)
         rec = self._existing(params["MedicalTranscriptionJobName"], op, "NotFoundException")
         if self.store.request_cancel(rec.seq, CANCELLED) == IN_PROGRESS:
@@ -298,9 +298,15 @@ class LocalEngine(TranscriptionEngine):
         except ObjectNotFound:
             raise _error("BadRequestException", MEDIA_UNREADABLE, operation) from None
 
+    def _vocabulary_copy(self, name: str) -> Path:
+        return self.home / "vocabularies" / f"{name}.txt"
+
     def _process_vocabulary(self, name: str, content: bytes) -> None:
         from ..vocabulary import VocabularyFileError, parse_vocabulary_file
 
+        copy = self._vocabulary_copy(name)  # what GetMedicalVocabulary's DownloadUri points at
+        copy.parent.mkdir(exist_ok=True)
+        copy.write_bytes(content)
         try:
             parse_vocabulary_file(content)
         except VocabularyFileError as exc:
@@ -345,10 +351,7 @@ class LocalEngine(TranscriptionEngine):
         if rec.failure_reason:
             out["FailureReason"] = rec.failure_reason
         if rec.content is not None:
-            copy = self.home / "vocabularies" / f"{rec.name}.txt"
-            copy.parent.mkdir(exist_ok=True)
-            copy.write_bytes(rec.content)
-            out["DownloadUri"] = copy.as_uri()
+            out["DownloadUri"] = self._vocabulary_copy(rec.name).as_uri()
         out["ResponseMetadata"] = service.response_metadata()
         return out
 
@@ -364,6 +367,7 @@ class LocalEngine(TranscriptionEngine):
         validate(op, params)
         self._vocabulary(params["VocabularyName"], op)
         self.vocabularies.delete(params["VocabularyName"])
+        self._vocabulary_copy(params["VocabularyName"]).unlink(missing_ok=True)
         return {"ResponseMetadata": service.response_metadata()}
 
     def upload_vocabulary_file(self, path: Path, bucket: str | None = None, key: str | None = None) -> str:

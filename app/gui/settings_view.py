@@ -26,17 +26,11 @@ class SettingsView(QWidget):
             self.engine.addItem(label, kind)
         self.engine.setAccessibleName("Default engine")
         f.addRow("Default engine:", self.engine)
-        model_row = QHBoxLayout()
         self.model = QComboBox()
         self.model.setEditable(True)
         self.model.addItems(["tiny.en", "base"])
         self.model.setAccessibleName("Speech model")
-        model_row.addWidget(self.model, 1)
-        browse = QPushButton("Folder…")
-        browse.setAccessibleName("Choose model folder")
-        browse.clicked.connect(self._choose_model)
-        model_row.addWidget(browse)
-        f.addRow("Model:", model_row)
+        f.addRow("Model:", self._folder_row(self.model, "model folder", self.model.setCurrentText))
         f.addRow("", hint_label("tiny.en is fast; base is more accurate; or a CTranslate2 Whisper folder."))
         self.device = QComboBox()
         self.device.addItem("Automatic", "auto")
@@ -44,16 +38,10 @@ class SettingsView(QWidget):
         self.device.addItem("NVIDIA GPU (CUDA)", "cuda")
         self.device.setAccessibleName("Device")
         f.addRow("Device:", self.device)
-        storage_row = QHBoxLayout()
         self.storage = QLineEdit()
         self.storage.setPlaceholderText(str(ctx.home / "buckets"))
         self.storage.setAccessibleName("Storage folder")
-        storage_row.addWidget(self.storage, 1)
-        sbrowse = QPushButton("Folder…")
-        sbrowse.setAccessibleName("Choose storage folder")
-        sbrowse.clicked.connect(self._choose_storage)
-        storage_row.addWidget(sbrowse)
-        f.addRow("Storage folder:", storage_row)
+        f.addRow("Storage folder:", self._folder_row(self.storage, "storage folder", self.storage.setText))
         lay.addWidget(box)
 
         aws = QGroupBox("AWS")
@@ -127,15 +115,21 @@ class SettingsView(QWidget):
             stored = None
         self.keys_status.setText("Keys are stored in the system keyring." if stored else "No keys stored.")
 
-    def _choose_model(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Model folder")
-        if path:
-            self.model.setCurrentText(path)
+    def _folder_row(self, field: QWidget, what: str, set_path) -> QHBoxLayout:
+        """``field`` with a "Folder…" button that picks a folder into it."""
+        row = QHBoxLayout()
+        row.addWidget(field, 1)
+        browse = QPushButton("Folder…")
+        browse.setAccessibleName(f"Choose {what}")
 
-    def _choose_storage(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Storage folder")
-        if path:
-            self.storage.setText(path)
+        def choose() -> None:
+            path = QFileDialog.getExistingDirectory(self, what.capitalize())
+            if path:
+                set_path(path)
+
+        browse.clicked.connect(choose)
+        row.addWidget(browse)
+        return row
 
     def save(self) -> bool:
         s = replace(self.ctx.settings, engine=self.engine.currentData(), model=self.model.currentText().strip(),
