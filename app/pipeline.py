@@ -4,7 +4,8 @@ Qt-free and queue-free: the worker calls :func:`transcribe_job`; benchmarks and
 tests can call it directly. Each Settings feature is one step:
 
 - ChannelIdentification: each channel transcribed on its own, merged in time order;
-- VocabularyName: the terms become hot words, and matches are rewritten as DisplayAs;
+- VocabularyName: the terms become hot words, runs that sound like a term are checked
+  against the audio (app/termcheck.py), and matches are rewritten as DisplayAs;
 - ShowSpeakerLabels: offline diarization of the mix, a speaker for every item;
 - ShowAlternatives: n-best hypotheses from the decoder for every segment;
 - ContentIdentificationType=PHI: PHI entities found in the words.
@@ -64,6 +65,10 @@ def transcribe_job(request: dict, channels: list[np.ndarray], model, *,
                 progress((n + fraction) / len(sources))
 
         segments = asr.transcribe(model, audio, decode, part)
+        if vocabulary is not None:
+            from .termcheck import check_terms
+
+            segments = check_terms(model, audio, segments, vocabulary)
         labels = {} if channel is None else {"channel": channel}
         channel_runs = [transcript.segment_items(segment, **labels) for segment in segments]
         if vocabulary is not None:
