@@ -60,15 +60,19 @@ def transcribe_job(request: dict, channels: list[np.ndarray], model, *,
     runs: list[list[dict]] = []
     alternative_segments: list[tuple[float, dict]] = []
     for n, (channel, audio) in enumerate(sources):
+        # with a vocabulary, the term check takes about a sixth of a channel's time
+        share = 0.85 if vocabulary is not None else 1.0
+
         def part(fraction: float, n=n) -> None:
             if progress:
-                progress((n + fraction) / len(sources))
+                progress((n + share * fraction) / len(sources))
 
         segments = asr.transcribe(model, audio, decode, part)
         if vocabulary is not None:
             from .termcheck import check_terms
 
             segments = check_terms(model, audio, segments, vocabulary)
+            part(1.0 / share)
         labels = {} if channel is None else {"channel": channel}
         channel_runs = [transcript.segment_items(segment, **labels) for segment in segments]
         if vocabulary is not None:
