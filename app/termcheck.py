@@ -80,8 +80,9 @@ def candidates(words: list[Word], vocabulary: Vocabulary, forms: list[_Form] | N
 
     A run is considered when at least one of its words was heard with probability
     below MAX_CONFIDENCE, it has no more words than the term has syllables (less one),
-    it is not an inflection of the term ("steroids" for "steroid"), its length is
-    within a third of the term's, and its phonetic key or spelling is similar enough.
+    it neither contains the term ("-hour Holter monitor") nor is an inflection of it
+    ("steroids" for "steroid"), its length is within a third of the term's, and its
+    phonetic key or spelling is similar enough.
     Runs stop at a word that already is a vocabulary term.
     """
     forms = forms if forms is not None else _forms(vocabulary)
@@ -98,8 +99,8 @@ def candidates(words: list[Word], vocabulary: Vocabulary, forms: list[_Form] | N
                 continue
             sound = _phonetic(run)
             for form in forms:
-                if n > form.max_words or _is_inflection(run, form.letters):
-                    continue
+                if n > form.max_words or form.letters in run or _is_inflection(run, form.letters):
+                    continue  # too many words, the term is already there, or another form of it
                 if abs(len(run) - len(form.letters)) > max(2, len(form.letters) // 3):
                     continue
                 short = len(form.letters) < SHORT_TERM

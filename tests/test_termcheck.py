@@ -74,6 +74,8 @@ def test_confident_words_terms_already_written_and_inflections_are_not_candidate
     assert termcheck.candidates(words(("flum", 0.97)), vocabulary) == []  # heard with confidence
     assert termcheck.candidates(words(("phlegm", 0.3), ("um", 0.3)), vocabulary) == []  # already the term
     assert termcheck.candidates(words(("emollients", 0.2)), vocabulary) == []  # another form of a term
+    holter = parse_vocabulary_file(b"Phrase\tIPA\tSoundsLike\tDisplayAs\nHolter-monitor\t\t\t\n")
+    assert termcheck.candidates(words(("24", 0.9), ("-hour", 0.4), ("Holter", 0.6), ("monitor", 0.9)), holter) == []
     # a short term must match closely, and a run has no more words than the term's syllables
     assert termcheck.candidates(words(("ex", 0.2), ("ma", 0.2)), parse_vocabulary_file(
         b"Phrase\tIPA\tSoundsLike\tDisplayAs\nexam\t\t\t\n")) == []
