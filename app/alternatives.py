@@ -25,6 +25,8 @@ import string
 
 import numpy as np
 
+from .asr import english_tokenizer
+
 __all__ = ["TESTED_FASTER_WHISPER", "segment_alternatives", "normalise"]
 
 TESTED_FASTER_WHISPER = "1.2.1"
@@ -62,15 +64,11 @@ def segment_alternatives(
     hypotheses exist).  Items are internal items with absolute times.
     """
     from faster_whisper.audio import pad_or_trim
-    from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import get_suppressed_tokens
 
     if max_alternatives < 1:
         raise ValueError("max_alternatives must be at least 1")
-    multilingual = model.model.is_multilingual
-    tokenizer = Tokenizer(
-        model.hf_tokenizer, multilingual, task="transcribe", language="en" if multilingual else None
-    )
+    tokenizer = english_tokenizer(model)
     suppress = list(get_suppressed_tokens(tokenizer, [-1]))
     # Decode without timestamp tokens: the prompt is <|startofprev|> hotwords
     # <|startoftranscript|> <|notimestamps|>, like the main pass with hotwords.

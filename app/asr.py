@@ -133,6 +133,14 @@ def load_model(path: str, device: str = "auto", compute_type: str = "auto"):
         raise ModelError(f"Could not load the model in '{path}' on {device} ({compute_type}): {exc}") from exc
 
 
+def english_tokenizer(model):
+    """faster-whisper's Tokenizer of ``model`` set for English transcription (internal API)."""
+    from faster_whisper.tokenizer import Tokenizer
+
+    multilingual = model.model.is_multilingual
+    return Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language="en" if multilingual else None)
+
+
 @dataclass
 class DecodeOptions:
     beam_size: int = 5

@@ -19,8 +19,7 @@ do.  Costs: one encoder pass per stretch of audio with candidates and one short
 decoder pass per candidate; runs of confidently heard words are not checked.
 
 Internals used (see app/alternatives.py for the pin): ``model.model.align``,
-``model.encode``, ``model.feature_extractor``, ``model.hf_tokenizer``,
-``faster_whisper.audio.pad_or_trim``, ``faster_whisper.tokenizer.Tokenizer``.
+``model.encode``, ``model.feature_extractor`` and the Tokenizer (``asr.english_tokenizer``).
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from rapidfuzz import fuzz
 
-from .asr import Segment, Word
+from .asr import Segment, Word, english_tokenizer
 from .vocabulary import Vocabulary, _is_inflection, _letters, _phonetic
 
 __all__ = ["Candidate", "candidates", "check_terms"]
@@ -118,19 +117,16 @@ class _Scorer:
     """Teacher-forced log-probability of a wording of a stretch of audio."""
 
     def __init__(self, model):
-        from faster_whisper.tokenizer import Tokenizer
-
         self.model = model
-        multilingual = model.model.is_multilingual
-        self.tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe",
-                                   language="en" if multilingual else None)
+        self.tokenizer = english_tokenizer(model)
 
     def encode(self, audio: np.ndarray):
         """Encoder output for a stretch of audio (< 30 s) and its number of frames.
 
         Not padded to Whisper's 30 s window: the encoder costs in proportion to the
         audio given, and a second of silence after the speech is enough for scoring
-        (measured in bench/vocab_eval.py: same recall, a third of the time).
+        (measured on both bench/vocab_eval.py sets while building this: recall within
+        one term occurrence of 30 s padding, in a third of the time).
         """
         extractor = self.model.feature_extractor
         silence = np.zeros(int(SILENCE_SECONDS * SAMPLE_RATE), np.float32)

@@ -252,12 +252,11 @@ def test_the_base_model_is_assembled_from_its_packages_and_used(home):
 def test_the_base_model_tokenizer_encodes_text_as_the_model_writes_it(home):
     """Hot words and the vocabulary term check encode text: it must give the decoder's own tokens."""
     from faster_whisper import decode_audio
-    from faster_whisper.tokenizer import Tokenizer
 
     from app import asr
 
     model = asr.load_model(str(asr.resolve_model("base", base_home=home)))
-    tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language="en")
+    tokenizer = asr.english_tokenizer(model)
     segments, _ = model.transcribe(decode_audio(str(AUDIO / "jfk.flac")), language="en", beam_size=5)
     for segment in segments:  # "...what your country can do for you, ask what you..."
         written = [t for t in segment.tokens if t < tokenizer.eot]
