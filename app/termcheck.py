@@ -125,8 +125,8 @@ class _Scorer:
 
         Not padded to Whisper's 30 s window: the encoder costs in proportion to the
         audio given, and a second of silence after the speech is enough for scoring
-        (measured on both bench/vocab_eval.py sets while building this: recall within
-        one term occurrence of 30 s padding, in a third of the time).
+        (measured on both bench/vocab_eval.py sets while building this: nearly the
+        recall of 30 s padding — 1 to 4 term occurrences fewer — in a third of the time).
         """
         extractor = self.model.feature_extractor
         silence = np.zeros(int(SILENCE_SECONDS * SAMPLE_RATE), np.float32)
