@@ -191,6 +191,7 @@ def check_terms(model, audio: np.ndarray, segments: list[Segment], vocabulary: V
             out.append(segment)
             continue
         scorer = scorer or _Scorer(model)
+        texts = [w.word for w in words]
         replaced: list[tuple[int, int, Word]] = []
         for lo, hi, members in _clusters(found, len(words)):
             start = max(0.0, words[lo].start - PAD_SECONDS)
@@ -199,7 +200,6 @@ def check_terms(model, audio: np.ndarray, segments: list[Segment], vocabulary: V
                 continue  # words spread over a long pause: not one stretch of speech
             encoded = scorer.encode(audio[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)])
             terms = list(dict.fromkeys(c.term for c in members))
-            texts = [w.word for w in words]
             original, _ = scorer.score(encoded, _text(texts[lo:hi]), terms)
             best = None  # (gain, candidate, word)
             for cand in members:
