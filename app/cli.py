@@ -296,7 +296,7 @@ def cmd_settings(args) -> int:
             changed = True
     if changed:
         if settings.engine == "local":
-            from .asr import resolve_model
+            from .local.asr import resolve_model
             resolve_model(settings.model)  # refuse a model that cannot be used
         settings.save()
     print(json.dumps({"Home": str(home()), **asdict(settings)}, indent=4))
@@ -332,7 +332,7 @@ def cmd_aws_test(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from .asr import BUILTIN_MODELS, ModelError, pick_device, resolve_model
+    from .local.asr import BUILTIN_MODELS, ModelError, pick_device, resolve_model
 
     device, compute = pick_device()
     rows = []
@@ -346,7 +346,7 @@ def cmd_models(args) -> int:
 
 
 def cmd_worker(args) -> int:
-    from .worker import main as worker_main
+    from .local.worker import main as worker_main
 
     return worker_main(["--home", args.home, *(["--idle-seconds", str(args.idle_seconds)] if args.idle_seconds else [])])
 
@@ -500,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
         print("clinscribe: interrupted (queued jobs keep running in the background)", file=sys.stderr)
         return 130
     except Exception as exc:  # the user sees one line, never a traceback
-        from .asr import ModelError
+        from .local.asr import ModelError
         from .credentials import CredentialStoreError
 
         if type(exc).__name__ == "UploadCancelled":

@@ -9,9 +9,10 @@ groupings into AWS's JSON: string times and confidences, ids, ``spk_N`` / ``ch_N
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from .asr import Segment
+if TYPE_CHECKING:  # the core does not import the offline engine
+    from .local.asr import Segment
 
 _TRAILING = re.compile(r"^(?P<body>.*?)(?P<punct>[.,?!;:]+)$")
 _ACRONYM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")

@@ -34,7 +34,7 @@ import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from app.diarize import diarize  # noqa: E402
+from app.local.diarize import diarize  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 FRAME = 0.01
@@ -198,7 +198,7 @@ audio = sf.read({str(flac)!r}, dtype="float32")[0].mean(axis=1)
 gc.collect()
 before = mb("VmRSS")
 open("/proc/self/clear_refs", "w").write("5")  # reset the peak (VmHWM)
-from app.diarize import diarize
+from app.local.diarize import diarize
 diarize(audio, max_speakers=2)
 print(f"peak RSS {{mb('VmHWM'):.0f}} MB during import + diarize, {{before:.0f}} MB before "
       f"(python, numpy, soundfile and {{len(audio) / 16000:.0f}} s of audio)")

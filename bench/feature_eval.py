@@ -62,12 +62,12 @@ def main() -> None:
     import jiwer
     import numpy as np
 
-    from app import asr, media, pipeline
+    from app.local import asr, media, pipeline
 
     model = asr.load_model(str(asr.resolve_model("tiny.en")), "cpu", "int8")
-    from app import phi  # load the PHI analyzer and the speaker model before timing
+    from app.local import phi  # load the PHI analyzer and the speaker model before timing
     phi.detect_phi([{"content": "warmup", "start": 0.0, "end": 0.1, "confidence": 1.0}])
-    from app import diarize
+    from app.local import diarize
     diarize.diarize(np.zeros(16000 * 3, dtype=np.float32) + 0.01 * np.random.default_rng(0).standard_normal(48000).astype(np.float32))
 
     rows, totals = [], {"bare": 0.0, "channels": 0.0, "speakers": 0.0, "phi": 0.0, "speakers+phi": 0.0}
@@ -109,7 +109,7 @@ def main() -> None:
             totals[key] += value
         print(f"done {flac.stem}", file=sys.stderr)
 
-    print(f"\ntiny.en int8, CPU; features run through app.pipeline.transcribe_job on the same decoded audio\n")
+    print(f"\ntiny.en int8, CPU; features run through app.local.pipeline.transcribe_job on the same decoded audio\n")
     print("| consultation | audio (s) | WER ch_0 (doctor) | WER ch_1 (patient) | channel labels right | "
           "speaker accuracy (mono mix) | speakers found | bare (s) | channels × | speakers × | PHI × | speakers+PHI × |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")

@@ -78,7 +78,7 @@ def main() -> None:
 
     import soundfile
 
-    from app.asr import resolve_model
+    from app.local.asr import resolve_model
     from app.engine.local import LocalEngine
 
     tmp = Path(tempfile.mkdtemp(prefix="clinscribe-bench-"))

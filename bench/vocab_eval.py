@@ -13,13 +13,13 @@ Two sets of speech:
   rendered with every installed synthetic voice, never used to tune the engine; the
   vocabulary is all 77 of their terms (more than faster-whisper's hot-word budget holds).
 
-Every recording is transcribed the way a job is (app.asr.transcribe: batched, beam 5,
+Every recording is transcribed the way a job is (app.local.asr.transcribe: batched, beam 5,
 word timestamps, VAD), three ways:
 
 * ``plain``: no vocabulary;
 * ``hot words``: the vocabulary as hot words, then DisplayAs rewriting (Vocabulary.apply);
 * ``engine``: what a job with VocabularyName does: hot words, then the acoustic term check
-  (app.termcheck.check_terms), then DisplayAs rewriting.
+  (app.local.termcheck.check_terms), then DisplayAs rewriting.
 
 Recall per term occurrence: hits = min(#ref, #hyp) per recording and term (whole words,
 any case); "extra" counts occurrences beyond the reference (false insertions).  Times are
@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.vocabulary import Vocabulary, parse_vocabulary_file  # noqa: E402
+from app.local.vocabulary import Vocabulary, parse_vocabulary_file  # noqa: E402
 
 # A general primary-care term list (display forms).  Plurals are separate terms, as AWS
 # asks for every form in a vocabulary.  Written without looking for specific files'
@@ -171,7 +171,7 @@ def main() -> None:
     import jiwer
     from faster_whisper import WhisperModel
 
-    from app import asr, termcheck
+    from app.local import asr, termcheck
 
     if args.set == "consultations":
         cases, vocab_file = consultation_cases(args.data, args.files)

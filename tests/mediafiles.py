@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from app.media import decode
+from app.local.media import decode
 
 # MediaFormat → (container format, codec, sample rate, extension)
 FORMATS = {

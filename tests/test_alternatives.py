@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.alternatives import TESTED_FASTER_WHISPER, normalise, segment_alternatives
+from app.local.alternatives import TESTED_FASTER_WHISPER, normalise, segment_alternatives
 
 from helpers import DATA as SHARED
 

@@ -75,7 +75,7 @@ class TranscriptWorker:
 
     def transcript_doc(self) -> dict:
         if self._doc is None:  # the REAL local pipeline, once: ~10 s of model load + decode on 2 cores
-            from app import asr, media, pipeline
+            from app.local import asr, media, pipeline
             info = media.check(AUDIO)
             channels = media.decode(AUDIO, info.channels)
             model = asr.load_model(str(asr.resolve_model("tiny.en")), "cpu", "int8")

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.diarize import SpeakerTurn, diarize, speaker_at
+from app.local.diarize import SpeakerTurn, diarize, speaker_at
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 AUDIO = DATA / "audio"
@@ -95,7 +95,7 @@ def test_silence_and_tiny_input_give_no_turns():
 
 
 def test_encoder_session_is_created_once(voices):
-    from app import diarize as module
+    from app.local import diarize as module
 
     diarize(voices[0])
     diarize(voices[1])

@@ -196,7 +196,7 @@ def test_jobs_survive_a_restart(engine, shared_home):
 
 
 def test_model_setting_is_checked_up_front(home):
-    from app.asr import ModelError
+    from app.local.asr import ModelError
 
     with pytest.raises(ModelError, match="neither tiny.en, base nor a folder"):
         LocalEngine(base=home, model="large-v9")
@@ -253,7 +253,7 @@ def test_the_base_model_tokenizer_encodes_text_as_the_model_writes_it(home):
     """Hot words and the vocabulary term check encode text: it must give the decoder's own tokens."""
     from faster_whisper import decode_audio
 
-    from app import asr
+    from app.local import asr
 
     model = asr.load_model(str(asr.resolve_model("base", base_home=home)))
     tokenizer = asr.english_tokenizer(model)

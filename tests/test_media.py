@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app import media
+from app.local import media
 from app.engine.local import LocalEngine
 from helpers import AUDIO, JFK_TEXT, job_request, wer
 from mediafiles import FORMATS, make, speech, write

@@ -1,4 +1,4 @@
-"""Tests for app.phi.detect_phi on realistic dictation word lists (the ASR item format)."""
+"""Tests for app.local.phi.detect_phi on realistic dictation word lists (the ASR item format)."""
 
 import logging
 import sys
@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app import phi  # noqa: E402
+from app.local import phi  # noqa: E402
 
 VALID_CATEGORIES = {"PHI-Personal", "PHI-Geographic", "PHI-Account", "PHI-Other", "PHI-Vehicle"}
 

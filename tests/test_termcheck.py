@@ -12,10 +12,10 @@ import json
 import pytest
 import soundfile
 
-from app import asr, termcheck
-from app.asr import Word
+from app.local import asr, termcheck
+from app.local.asr import Word
 from app.engine.local import LocalEngine
-from app.vocabulary import parse_vocabulary_file
+from app.local.vocabulary import parse_vocabulary_file
 from helpers import AUDIO, DATA, JFK_TEXT, job_request, normalise
 
 CONSULTATIONS = DATA / "consultations"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.vocabulary import (
+from app.local.vocabulary import (
     MAX_FILE_BYTES,
     Vocabulary,
     VocabularyEntry,

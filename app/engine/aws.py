@@ -717,7 +717,7 @@ class AwsEngine(TranscriptionEngine):
             raise FileNotFoundError(f"No such file: {path}")
         if check:
             try:
-                from ..vocabulary import parse_vocabulary_file
+                from ..local.vocabulary import parse_vocabulary_file
             except ImportError:  # pragma: no cover - the checker ships with the app
                 parse_vocabulary_file = None
             if parse_vocabulary_file is not None:

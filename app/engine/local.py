@@ -18,15 +18,16 @@ from pathlib import Path
 import botocore.utils
 from filelock import FileLock, Timeout
 
-from .. import asr, media, service
+from .. import service
+from ..local import asr, media
 from ..config import Settings, home
 from ..jobstore import COMPLETED, FAILED, IN_PROGRESS, JobRecord, JobStore
 from ..objectstore import LocalObjectStore, ObjectNotFound
 from ..vocabstore import FAILED as VOCAB_FAILED
 from ..vocabstore import PENDING, READY, VocabularyRecord, VocabularyStore
-from ..pipeline import LOCAL_ACCOUNT_ID
+from ..local.pipeline import LOCAL_ACCOUNT_ID
 from ..validation import START, validate
-from ..worker import CANCELLED, lock_path
+from ..local.worker import CANCELLED, lock_path
 from .base import TERMINAL, TranscriptionEngine
 
 MAX_ATTEMPTS = 2  # a job whose worker died is resumed once, then failed
@@ -302,7 +303,7 @@ class LocalEngine(TranscriptionEngine):
         return self.home / "vocabularies" / f"{name}.txt"
 
     def _process_vocabulary(self, name: str, content: bytes) -> None:
-        from ..vocabulary import VocabularyFileError, parse_vocabulary_file
+        from ..local.vocabulary import VocabularyFileError, parse_vocabulary_file
 
         copy = self._vocabulary_copy(name)  # what GetMedicalVocabulary's DownloadUri points at
         copy.parent.mkdir(exist_ok=True)

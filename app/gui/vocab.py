@@ -20,7 +20,7 @@ NAME = re.compile(r"^[0-9A-Za-z._-]{1,200}$")
 def check_vocabulary(data: bytes) -> tuple[bool, str, int | None]:
     """(ok, message, line number) from the core's parser; (True, '…unavailable…') without it."""
     try:
-        from ..vocabulary import VocabularyFileError, parse_vocabulary_file
+        from ..local.vocabulary import VocabularyFileError, parse_vocabulary_file
     except ImportError:
         return True, "The vocabulary checker is not available in this installation.", None
     try:

@@ -212,7 +212,7 @@ def test_settings_saved_and_keys_never_in_settings(make_window, home):
 
 
 def test_vocabulary_checked_as_you_type(make_window, home, tmp_path):
-    pytest.importorskip("app.vocabulary")
+    pytest.importorskip("app.local.vocabulary")
     w = make_window(restore=False)
     v = w.vocabularies
     v.new("cardiology")

@@ -21,9 +21,9 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from . import asr, media, pipeline
-from .jobstore import JobRecord, JobStore
-from .objectstore import LocalObjectStore, ObjectNotFound
-from .outputs import output_key
+from ..jobstore import JobRecord, JobStore
+from ..objectstore import LocalObjectStore, ObjectNotFound
+from ..outputs import output_key
 
 log = logging.getLogger("clinscribe.worker")
 

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from .config import home
+from ..config import home
 
 DEFAULT_MODEL = "tiny.en"
 BUILTIN_MODELS = ("tiny.en", "base")

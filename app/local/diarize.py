@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 SAMPLE_RATE = 16000
-MODEL_PATH = Path(__file__).resolve().parent / "assets" / "speaker_encoder.onnx"
+MODEL_PATH = Path(__file__).resolve().parents[1] / "assets" / "speaker_encoder.onnx"
 
 # resemblyzer front end (resemblyzer/hparams.py)
 N_FFT = 400  # 25 ms window

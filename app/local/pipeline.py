@@ -18,7 +18,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import asr, transcript
+from .. import transcript
+from . import asr
 from .media import mixdown
 
 LOCAL_ACCOUNT_ID = "000000000000"
