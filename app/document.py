@@ -85,6 +85,99 @@ def token_offsets(tokens: list[dict]) -> list[tuple[int, int]]:
     return out
 
 
+def _time_key(item: dict) -> tuple[float, float] | None:
+    start, end = _f(item.get("start_time")), _f(item.get("end_time"))
+    return None if start is None or end is None else (round(start, 3), round(end, 3))
+
+
+def _content(item: dict) -> str:
+    return (item.get("alternatives") or [{}])[0].get("content", item.get("content", ""))
+
+
+def _fill(labels: list[str | None]) -> list[str | None]:
+    """Items that belong to no labelled segment (punctuation, strays) take the label before them
+    (the first ones the label after them)."""
+    out, prev = list(labels), None
+    for k, lab in enumerate(out):
+        if lab is None:
+            out[k] = prev
+        prev = out[k]
+    nxt = None
+    for k in range(len(out) - 1, -1, -1):
+        if out[k] is None:
+            out[k] = nxt
+        nxt = out[k]
+    return out
+
+
+def _speaker_labels(results: dict, items: list[dict]) -> list[str | None]:
+    """Each item's speaker from ``results.speaker_labels.segments[*].items`` (timed entries),
+    as older AWS outputs give them; None for every item when there are none."""
+    segs = (results.get("speaker_labels") or {}).get("segments") or []
+    if not segs:
+        return [None] * len(items)
+    by_time: dict[tuple[float, float], str] = {}
+    spans: list[tuple[float, float, str]] = []
+    for seg in segs:
+        label = seg.get("speaker_label")
+        start, end = _f(seg.get("start_time")), _f(seg.get("end_time"))
+        if label and start is not None and end is not None:
+            spans.append((start, end, label))
+        for entry in seg.get("items") or []:
+            k = _time_key(entry)
+            if k is not None and (entry.get("speaker_label") or label):
+                by_time[k] = entry.get("speaker_label") or label
+    labels: list[str | None] = []
+    for item in items:
+        k = _time_key(item) if item.get("type", "pronunciation") == "pronunciation" else None
+        label = by_time.get(k) if k else None
+        if label is None and k:  # a word AWS timed slightly differently: the segment around it
+            label = next((lab for s, e, lab in spans if s - 0.01 <= k[0] <= e + 0.01), None)
+        labels.append(label)
+    return _fill(labels)
+
+
+def _channel_labels(results: dict, items: list[dict]) -> list[str | None]:
+    """Each item's channel from ``results.channel_labels.channels[*].items`` (full items): by id
+    when both carry one, else by time and content, punctuation by its place in its channel."""
+    chans = [c for c in (results.get("channel_labels") or {}).get("channels") or [] if c.get("channel_label")]
+    if not chans:
+        return [None] * len(items)
+    lists = [c.get("items") or [] for c in chans]
+    names = [c["channel_label"] for c in chans]
+    by_id = {it["id"]: names[c] for c, lst in enumerate(lists) for it in lst if "id" in it}
+    by_time = {}
+    for c, lst in enumerate(lists):
+        for j, it in enumerate(lst):
+            k = _time_key(it)
+            if k is not None:
+                by_time[(k, _content(it))] = (c, j)
+    ptr = [0] * len(chans)  # where each channel's list has got to
+    labels: list[str | None] = []
+    last = None  # the channel of the last word
+    for item in items:
+        if "id" in item and item["id"] in by_id:
+            labels.append(by_id[item["id"]])
+            continue
+        k = _time_key(item)
+        if k is not None:
+            hit = by_time.get((k, _content(item)))
+            if hit:
+                last, ptr[hit[0]] = hit[0], hit[1] + 1
+            labels.append(names[hit[0]] if hit else None)
+            continue
+        # punctuation: a channel whose next entry is this mark, preferring the last word's channel
+        cands = [c for c in range(len(chans)) if ptr[c] < len(lists[c])
+                 and lists[c][ptr[c]].get("type") == item.get("type") and _content(lists[c][ptr[c]]) == _content(item)]
+        if cands:
+            c = last if last in cands else cands[0]
+            ptr[c] += 1
+            labels.append(names[c])
+        else:
+            labels.append(None)
+    return _fill(labels)
+
+
 @dataclass
 class Segment:
     """A results.segments entry: a time span with alternative transcripts."""
@@ -92,6 +185,8 @@ class Segment:
     start: float
     end: float
     alternatives: list[dict]
+    channel: str | None = None
+    turn: int | None = None  # set on a part offered to one turn of a segment split by a speaker change
 
 
 class TranscriptDocument:
@@ -106,7 +201,7 @@ class TranscriptDocument:
         self.entities = [dict(e, start=_f(e.get("start_time")), end=_f(e.get("end_time")))
                          for e in results.get("entities") or []]
         self.segments = [Segment(i, _f(s.get("start_time")) or 0.0, _f(s.get("end_time")) or 0.0,
-                                 list(s.get("alternatives") or []))
+                                 list(s.get("alternatives") or []), s.get("channel_label") or None)
                          for i, s in enumerate(results.get("segments") or [])]
         self.state = self._initial_state(results)
         if self.path and self.path.exists():
@@ -148,15 +243,29 @@ class TranscriptDocument:
                 if toks:
                     turns.append({"label": label, "tokens": toks})
         else:
-            for item in items:
-                label = item.get("speaker_label") or item.get("channel_label") or ""
+            speakers = _speaker_labels(results, items)
+            channels = _channel_labels(results, items)
+            bounds = sorted(s.start for s in self.segments)
+            nxt = 0  # the next results.segments start not yet passed
+            for k, item in enumerate(items):
+                channel = item.get("channel_label") or channels[k]
+                label = item.get("speaker_label") or speakers[k] or channel or ""
                 tok = self._token(item)
-                if not turns or turns[-1]["label"] != label:
+                starts_segment = False
+                if tok.get("start") is not None:
+                    while nxt < len(bounds) and bounds[nxt] <= tok["start"] + 0.02:
+                        nxt += 1
+                        starts_segment = True
+                if not turns or (turns[-1]["label"], turns[-1].get("channel")) != (label, channel):
+                    turns.append({"label": label, "tokens": []})
+                    if channel:
+                        turns[-1]["channel"] = channel
+                elif not label and len(turns[-1]["tokens"]) > 40 and (starts_segment or not bounds) and (
+                        turns[-1]["tokens"][-1]["content"] in ".?!" or len(turns[-1]["tokens"]) > 120):
+                    # a long dictation: paragraphs at sentence ends (only where a results.segments
+                    # entry starts, so that no segment's alternatives span two paragraphs)
                     turns.append({"label": label, "tokens": []})
                 turns[-1]["tokens"].append(tok)
-                if not label and tok["type"] == "punctuation" and tok["content"] in ".?!" \
-                        and len(turns[-1]["tokens"]) > 40:
-                    turns.append({"label": label, "tokens": []})
             turns = [t for t in turns if t["tokens"]]
         if not turns:
             text = ((results.get("transcripts") or [{}])[0]).get("transcript", "")
@@ -241,26 +350,90 @@ class TranscriptDocument:
             return None  # in a pause
         return ti, ki
 
-    def segments_for_turn(self, index: int) -> list[Segment]:
-        start, end = self.turn_span(index)
-        if start is None:
-            return []
-        return [s for s in self.segments if s.alternatives and s.start < end and s.end > start
-                and self._best_turn(s) == index]
+    def _turn_channel(self, index: int) -> str | None:
+        turn = self.turns[index]
+        return turn.get("channel") or (turn["label"] if turn["label"].startswith("ch_") else None)
 
-    def _best_turn(self, seg: Segment) -> int | None:
-        best, best_overlap = None, 0.0
-        for i in range(len(self.turns)):
-            start, end = self.turn_span(i)
-            if start is None:
+    def _spans(self) -> list[tuple[float, float] | None]:
+        out = []
+        for turn in self.turns:
+            timed = [(t["start"], t.get("end") or t["start"]) for t in turn["tokens"] if t.get("start") is not None]
+            out.append((min(a for a, _ in timed), max(b for _, b in timed)) if timed else None)
+        return out
+
+    def _segment_words(self, seg: Segment, spans=None) -> dict[int, list[int]]:
+        """turn -> its timed words inside ``seg``: the words picking an alternative replaces.
+        A segment with a channel only covers that channel's turns."""
+        spans = self._spans() if spans is None else spans
+        channels = seg.channel is not None and any(self._turn_channel(i) for i in range(len(self.turns)))
+        out: dict[int, list[int]] = {}
+        for ti, turn in enumerate(self.turns):
+            span = spans[ti]
+            if span is None or span[1] < seg.start - 0.02 or span[0] >= seg.end + 0.02:
                 continue
-            overlap = min(end, seg.end) - max(start, seg.start)
-            if overlap > best_overlap:
-                best, best_overlap = i, overlap
-        return best
+            if channels and self._turn_channel(ti) != seg.channel:
+                continue
+            ks = [k for k, t in enumerate(turn["tokens"]) if t["type"] == "pronunciation"
+                  and t.get("start") is not None and seg.start - 0.02 <= t["start"] < seg.end + 0.02]
+            if ks:
+                out[ti] = ks
+        return out
 
-    def picked(self, segment: int) -> int | None:
-        value = self.state["picked"].get(str(segment))
+    def _offer(self, seg: Segment, index: int, parts: dict[int, list[int]]) -> Segment | None:
+        """What the menu of turn ``index`` offers of ``seg``: the whole segment when all its words
+        are in this turn; when a speaker change splits it, only the part of each alternative
+        timed inside this turn (never another speaker's words); nothing when speech overlaps."""
+        if index not in parts or not seg.alternatives:
+            return None
+        if len(parts) == 1:
+            return Segment(seg.index, seg.start, seg.end,
+                           [dict(a, index=k) for k, a in enumerate(seg.alternatives)], seg.channel)
+        mine = [self.turns[index]["tokens"][k] for k in parts[index]]
+        lo, hi = min(t["start"] for t in mine), max(t.get("end") or t["start"] for t in mine)
+        others = [t for ti, ks in parts.items() if ti != index for t in (self.turns[ti]["tokens"][k] for k in ks)]
+        if any(lo <= t["start"] <= hi for t in others):
+            return None  # interleaved with another turn's words: cannot be split by time
+        before = [t.get("end") or t["start"] for t in others if t["start"] < lo]
+        after = [t["start"] for t in others if t["start"] > hi]
+        low = (max(before) + lo) / 2 if before else float("-inf")
+        high = (hi + min(after)) / 2 if after else float("inf")
+        alternatives, seen = [], set()
+        for k, alt in enumerate(seg.alternatives):
+            items, keep = [], False
+            for it in alt.get("items") or []:
+                start = _f(it.get("start_time"))
+                if start is not None:
+                    keep = low <= start < high
+                if keep:
+                    items.append(it)
+            text = join_tokens([{"type": it.get("type", "pronunciation"), "content": _content(it)} for it in items])
+            if text and text not in seen:
+                seen.add(text)
+                alternatives.append({"transcript": text, "items": items, "index": k})
+        if not alternatives:
+            return None
+        return Segment(seg.index, max(seg.start, lo), min(seg.end, hi), alternatives, seg.channel, index)
+
+    def segments_for_turn(self, index: int) -> list[Segment]:
+        """The results.segments a turn's alternatives menu offers (see :meth:`_offer`)."""
+        spans, out = self._spans(), []
+        if spans[index] is None:
+            return []
+        start, end = spans[index]
+        for seg in self.segments:
+            if seg.alternatives and seg.start - 0.02 <= end and start < seg.end + 0.02:
+                offer = self._offer(seg, index, self._segment_words(seg, spans))
+                if offer:
+                    out.append(offer)
+        return out
+
+    @staticmethod
+    def _picked_key(segment: int, turn: int | None) -> str:
+        return str(segment) if turn is None else f"{segment}@{turn}"
+
+    def picked(self, segment: int, turn: int | None = None) -> int | None:
+        """The alternative picked for ``segment`` (for its part in ``turn`` when a speaker change split it)."""
+        value = self.state["picked"].get(self._picked_key(segment, turn))
         return None if value is None else int(value)
 
     # -- editing (each saves) ---------------------------------------------------------
@@ -329,19 +502,22 @@ class TranscriptDocument:
             self.save()
         return count
 
-    def pick_alternative(self, segment: int, alternative: int) -> None:
-        """Replace the words of ``segment`` with its ``alternative``."""
+    def pick_alternative(self, segment: int, alternative: int, turn: int | None = None) -> None:
+        """Replace the words of ``segment`` with its ``alternative``, in one turn only: when a
+        speaker change splits the segment, only that turn's part (see :meth:`_offer`)."""
         seg = self.segments[segment]
-        alt = seg.alternatives[alternative]
-        ti = self._best_turn(seg)
-        if ti is None:
-            raise ValueError("no turn covers this segment")
-        tokens = self.turns[ti]["tokens"]
-        inside = [k for k, t in enumerate(tokens) if t.get("start") is not None
-                  and seg.start - 0.02 <= t["start"] < seg.end + 0.02]
-        if not inside:
-            raise ValueError("no words in this segment")
-        first, last = inside[0], inside[-1]
+        parts = self._segment_words(seg)
+        if turn is None:
+            if len(parts) != 1:
+                raise ValueError("this segment spans several turns: pick it in one of them" if parts
+                                 else "no turn covers this segment")
+            turn = next(iter(parts))
+        offer = self._offer(seg, turn, parts)
+        alt = next((a for a in offer.alternatives if a["index"] == alternative), None) if offer else None
+        if alt is None:
+            raise ValueError("this alternative is not offered for this turn")
+        tokens = self.turns[turn]["tokens"]
+        first, last = parts[turn][0], parts[turn][-1]
         while last + 1 < len(tokens) and tokens[last + 1]["type"] == "punctuation":
             last += 1
         items = alt.get("items") or []
@@ -357,7 +533,7 @@ class TranscriptDocument:
             if text and text.rstrip()[-1:] in _PUNCT and new[-1]["type"] != "punctuation":
                 new.append({"type": "punctuation", "content": text.rstrip()[-1]})
         tokens[first:last + 1] = new
-        self.state["picked"][str(segment)] = alternative
+        self.state["picked"][self._picked_key(segment, offer.turn)] = alternative
         self.save()
 
     # -- persistence ------------------------------------------------------------------
