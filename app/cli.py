@@ -220,6 +220,7 @@ def cmd_get_transcript(args) -> int:
     doc = _engine(args).get_transcript(args.medical_transcription_job_name)
     if args.text:
         print(doc["results"]["transcripts"][0]["transcript"])
+        _warn_untranscribed(doc["results"])
     else:
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     return 0
@@ -267,10 +268,23 @@ def cmd_transcribe(args) -> int:
         print(f"Job {name} FAILED: {job.get('FailureReason')}", file=sys.stderr)
         return 1
     uri = job["Transcript"]["TranscriptFileUri"]
+    results = engine.get_transcript(name)["results"]
     if args.text:
-        print(engine.get_transcript(name)["results"]["transcripts"][0]["transcript"])
+        print(results["transcripts"][0]["transcript"])
     print(f"Job {name} COMPLETED. Transcript: {uri}")
+    _warn_untranscribed(results)
     return 0
+
+
+def _warn_untranscribed(results: dict) -> None:
+    """Say which stretches of speech have no words (the local engine lists them)."""
+    stretches = results.get("untranscribed_speech") or []
+    if stretches:
+        where = ", ".join(f"{float(s['start_time']):.1f}-{float(s['end_time']):.1f} s"
+                          + (f" ({s['channel_label']})" if "channel_label" in s else "") for s in stretches[:5])
+        more = f" and {len(stretches) - 5} more" if len(stretches) > 5 else ""
+        print(f"Note: {len(stretches)} stretch(es) of speech could not be transcribed: {where}{more}. "
+              "Listen to them in the app.", file=sys.stderr)
 
 
 def cmd_put_object(args) -> int:

@@ -200,6 +200,9 @@ class TranscriptDocument:
                                           .encode("utf-8")).hexdigest()[:16]
         self.entities = [dict(e, start=_f(e.get("start_time")), end=_f(e.get("end_time")))
                          for e in results.get("entities") or []]
+        # stretches of speech the local engine heard but could not turn into words
+        self.untranscribed = [(_f(u.get("start_time")) or 0.0, _f(u.get("end_time")) or 0.0, u.get("channel_label"))
+                              for u in results.get("untranscribed_speech") or []]
         self.segments = [Segment(i, _f(s.get("start_time")) or 0.0, _f(s.get("end_time")) or 0.0,
                                  list(s.get("alternatives") or []), s.get("channel_label") or None)
                          for i, s in enumerate(results.get("segments") or [])]

@@ -140,24 +140,38 @@ def build(job_name: str, account_id: str, items: list[dict], groups: list[list[i
     return {"jobName": job_name, "accountId": account_id, "status": "COMPLETED", "results": results}
 
 
-def speaker_labels(items: list[dict], channel: int = 0) -> dict:
-    """``results.speaker_labels``: one segment per run of one speaker's words."""
-    segments: list[dict] = []
-    run: list[dict] = []
+def speaker_labels(items: list[dict], turns=None, channel: int = 0) -> dict:
+    """``results.speaker_labels``: who spoke when, with each segment's words.
 
-    def close() -> None:
-        if run:
-            segments.append({"start_time": fmt_time(run[0]["start"]), "end_time": fmt_time(run[-1]["end"]),
-                             "speaker_label": f"spk_{run[0]['speaker']}", "items": [timed(i) for i in run]})
-
-    for item in items:
-        if item["type"] != "pronunciation":
-            continue
-        if run and item["speaker"] != run[-1]["speaker"]:
-            close()
-            run = []
-        run.append(item)
-    close()
+    With the diarizer's ``turns`` (objects with ``start``, ``end``, ``speaker``), every turn
+    that holds words is one segment spanning the turn (stretched to its words), so a
+    segment's times are the speaker's speech, not the words' ends; turns of two speakers
+    may overlap. Without turns, one segment per run of one speaker's words.
+    """
+    words = [i for i in items if i["type"] == "pronunciation"]
+    spans: list[list] = []  # [start, end, speaker, words]
+    if turns is None:
+        for item in words:
+            if spans and spans[-1][2] == item["speaker"]:
+                spans[-1][1] = item["end"]
+                spans[-1][3].append(item)
+            else:
+                spans.append([item["start"], item["end"], item["speaker"], [item]])
+    else:
+        by_turn: dict[int, list] = {}
+        for item in words:
+            own = [(k, t) for k, t in enumerate(turns) if t.speaker == item["speaker"]]
+            if not own:
+                by_turn.setdefault(-1 - len(by_turn), [item["start"], item["end"], item["speaker"], []])[3].append(item)
+                continue
+            k, turn = max(own, key=lambda kt: (min(kt[1].end, item["end"]) - max(kt[1].start, item["start"]),
+                                                -abs(kt[1].start - item["start"])))
+            span = by_turn.setdefault(k, [turn.start, turn.end, turn.speaker, []])
+            span[0], span[1] = min(span[0], item["start"]), max(span[1], item["end"])
+            span[3].append(item)
+        spans = sorted(by_turn.values(), key=lambda s: (s[0], s[1]))
+    segments = [{"start_time": fmt_time(start), "end_time": fmt_time(end), "speaker_label": f"spk_{speaker}",
+                 "items": [timed(i) for i in members]} for start, end, speaker, members in spans]
     speakers = len({i["speaker"] for i in items if "speaker" in i})
     return {"channel_label": f"ch_{channel}", "speakers": speakers, "segments": segments}
 

@@ -91,8 +91,8 @@ def main() -> None:
     os.environ["CLINSCRIBE_WORKER_IDLE"] = "600"
 
     modes = {
-        "job, same decoding as bare (sequential, beam 5, no VAD)": {"batch_size": 0, "vad_filter": False},
-        "job, ClinScribe default (batched x8, VAD)": {},
+        "job, one chunk at a time (batch 1, VAD, coverage pass)": {"batch_size": 1},
+        "job, ClinScribe default (batched, VAD, coverage pass)": {},
     }
     rows = []
     bare_times, bare_mem = [], 0.0

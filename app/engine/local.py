@@ -95,7 +95,7 @@ class LocalEngine(TranscriptionEngine):
         self.compute_type = compute_type or self.settings.compute_type
         self.max_media_bytes = max_media_bytes
         self.spawn_worker = spawn_worker
-        # Decoder overrides (asr.DecodeOptions fields: batch_size, beam_size, vad_filter), for benchmarks.
+        # Decoder overrides (asr.DecodeOptions fields: batch_size, beam_size, vad_threshold), for benchmarks.
         self.decode = dict(decode or {})
         self._lock = FileLock(str(lock_path(self.home)))
         self._children: list[subprocess.Popen] = []

@@ -142,6 +142,10 @@ class EditorView(QWidget):
             parts.append(f"{phi} PHI entities highlighted")
         if not self.player.source:
             parts.append("audio not available for playback")
+        if doc.untranscribed:
+            where = ", ".join(f"{fmt_time(a)}–{fmt_time(b)}" for a, b, _ in doc.untranscribed[:4])
+            parts.append(f"⚠ {len(doc.untranscribed)} stretch(es) of speech could not be transcribed "
+                         f"({where}{', …' if len(doc.untranscribed) > 4 else ''}): listen and type them in")
         self.info.setText(" · ".join(parts))
         for w in self.turn_widgets:
             w.setParent(None)

@@ -12,13 +12,15 @@ import functools
 import hashlib
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from ..config import home
+from . import decoding
+from .decoding import Segment, Transcription, Word  # noqa: F401  (re-exported)
 
 DEFAULT_MODEL = "tiny.en"
 BUILTIN_MODELS = ("tiny.en", "base")
@@ -144,52 +146,24 @@ def english_tokenizer(model):
 @dataclass
 class DecodeOptions:
     beam_size: int = 5
-    batch_size: int = 8           # 0: sequential decoding; >0: faster-whisper's batched pipeline
+    batch_size: int = 8           # chunks decoded together (1: one at a time)
     hotwords: str | None = None
     initial_prompt: str | None = None
-    vad_filter: bool = True
+    max_alternatives: int = 0     # >0: keep the beam's other hypotheses for ShowAlternatives
+    vad_threshold: float = 0.5    # Silero speech probability that counts as speech
 
 
-@dataclass
-class Word:
-    start: float
-    end: float
-    word: str
-    probability: float
-
-
-@dataclass
-class Segment:
-    start: float
-    end: float
-    text: str
-    words: list[Word] = field(default_factory=list)
+def transcribe_full(model, audio: np.ndarray, options: DecodeOptions | None = None,
+                    progress: Callable[[float], None] | None = None) -> Transcription:
+    """Transcribe 16 kHz mono ``audio`` in English: segments, speech regions, untranscribed stretches."""
+    options = options or DecodeOptions()
+    return decoding.transcribe(model, audio, beam_size=options.beam_size, batch_size=options.batch_size,
+                               max_alternatives=options.max_alternatives, hotwords=options.hotwords,
+                               initial_prompt=options.initial_prompt, vad_threshold=options.vad_threshold,
+                               progress=progress)
 
 
 def transcribe(model, audio: np.ndarray, options: DecodeOptions | None = None,
                progress: Callable[[float], None] | None = None) -> list[Segment]:
-    """Transcribe 16 kHz mono ``audio`` in English with word timestamps."""
-    options = options or DecodeOptions()
-    duration = len(audio) / 16000
-    kwargs = dict(
-        language="en",
-        beam_size=options.beam_size,
-        word_timestamps=True,
-        hotwords=options.hotwords,
-        initial_prompt=options.initial_prompt,
-        vad_filter=options.vad_filter,
-    )
-    if options.batch_size > 0:
-        from faster_whisper import BatchedInferencePipeline
-
-        pieces, _ = BatchedInferencePipeline(model).transcribe(audio, batch_size=options.batch_size, **kwargs)
-    else:
-        pieces, _ = model.transcribe(audio, **kwargs)
-    segments = []
-    for piece in pieces:
-        words = [Word(w.start, w.end, w.word, w.probability) for w in (piece.words or [])]
-        if words:
-            segments.append(Segment(piece.start, piece.end, piece.text.strip(), words))
-        if progress and duration:
-            progress(min(piece.end / duration, 1.0))
-    return segments
+    """The segments (with word timestamps) of 16 kHz mono ``audio``."""
+    return transcribe_full(model, audio, options, progress).segments

@@ -3,12 +3,19 @@
 Qt-free and queue-free: the worker calls :func:`transcribe_job`; benchmarks and
 tests can call it directly. Each Settings feature is one step:
 
-- ChannelIdentification: each channel transcribed on its own, merged in time order;
+- ChannelIdentification: each channel transcribed on its own; items of all channels in
+  time order (as AWS interleaves them), one audio segment per run of one channel;
 - VocabularyName: the terms become hot words, runs that sound like a term are checked
-  against the audio (app/termcheck.py), and matches are rewritten as DisplayAs;
-- ShowSpeakerLabels: offline diarization of the mix, a speaker for every item;
-- ShowAlternatives: n-best hypotheses from the decoder for every segment;
+  against the audio (app/local/termcheck.py), and matches are rewritten as DisplayAs;
+- ShowSpeakerLabels: offline diarization of the mix, a speaker for every item, speaker
+  segments that follow the diarizer's turns;
+- ShowAlternatives: the beam's other hypotheses for every segment, the first being the
+  transcript itself (app/local/alternatives.py);
 - ContentIdentificationType=PHI: PHI entities found in the words.
+
+Speech the decoder could not turn into words even on a second, focused pass is listed in
+``results.untranscribed_speech`` (a ClinScribe extension: start and end times, and the
+channel), so nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -25,19 +32,28 @@ from .media import mixdown
 LOCAL_ACCOUNT_ID = "000000000000"
 
 
-def _split_by_speaker(run: list[dict]) -> list[list[dict]]:
-    """Cut a segment's items where the speaker changes (punctuation stays with its word)."""
-    out: list[list[dict]] = []
-    for item in run:
-        if out and (item["type"] == "punctuation" or item.get("speaker") == out[-1][-1].get("speaker")):
-            out[-1].append(item)
+def _order(items: list[dict]) -> list[dict]:
+    """Items in time order across channels; punctuation stays right after its word."""
+    keyed, start = [], 0.0
+    for n, item in enumerate(items):
+        if item["type"] == "pronunciation":
+            start = item["start"]
+        keyed.append((start, item.get("channel", 0), n, item))
+    return [k[-1] for k in sorted(keyed, key=lambda k: k[:3])]
+
+
+def _groups(items: list[dict]) -> list[list[int]]:
+    """Audio segments: maximal runs of one decoded segment, channel and speaker."""
+    groups: list[list[int]] = []
+    key = None
+    for index, item in enumerate(items):
+        here = (item["_segment"], item.get("channel"), item.get("speaker"))
+        if groups and (item["type"] == "punctuation" or here == key):
+            groups[-1].append(index)
         else:
-            out.append([item])
-    return out
-
-
-def _start(run: list[dict]) -> float:
-    return next(i["start"] for i in run if i["type"] == "pronunciation")
+            groups.append([index])
+            key = here
+    return groups
 
 
 def transcribe_job(request: dict, channels: list[np.ndarray], model, *,
@@ -54,12 +70,16 @@ def transcribe_job(request: dict, channels: list[np.ndarray], model, *,
 
         vocabulary = parse_vocabulary_file(vocabulary_text.encode("utf-8"))
         decode = dataclasses.replace(decode, hotwords=vocabulary.hotwords())
+    if settings.get("ShowAlternatives"):
+        decode = dataclasses.replace(decode, max_alternatives=settings["MaxAlternatives"])
 
     by_channel = bool(settings.get("ChannelIdentification"))
     mix = mixdown(channels)
     sources = list(enumerate(channels)) if by_channel else [(None, mix)]
-    runs: list[list[dict]] = []
-    alternative_segments: list[tuple[float, dict]] = []
+    items: list[dict] = []
+    alternative_segments: list[dict] = []
+    untranscribed: list[dict] = []
+    segment_count = 0
     # with a vocabulary, the term check takes about a sixth of a channel's time
     share = 0.85 if vocabulary is not None else 1.0
     for n, (channel, audio) in enumerate(sources):
@@ -67,56 +87,63 @@ def transcribe_job(request: dict, channels: list[np.ndarray], model, *,
             if progress:
                 progress((n + share * fraction) / len(sources))
 
-        segments = asr.transcribe(model, audio, decode, part)
+        decoded = asr.transcribe_full(model, audio, decode, part)
+        segments = decoded.segments
         if vocabulary is not None:
             from .termcheck import check_terms
 
             segments = check_terms(model, audio, segments, vocabulary)
             part(1.0 / share)
         labels = {} if channel is None else {"channel": channel}
-        channel_runs = [transcript.segment_items(segment, **labels) for segment in segments]
-        if vocabulary is not None:
-            channel_runs = [vocabulary.apply(run) for run in channel_runs]
-        runs.extend(channel_runs)
-        if settings.get("ShowAlternatives"):
-            from .alternatives import segment_alternatives
+        for segment in segments:
+            run = transcript.segment_items(segment, **labels)
+            if vocabulary is not None:
+                run = vocabulary.apply(run)
+            if not any(i["type"] == "pronunciation" for i in run):
+                continue
+            segment_count += 1
+            items.extend({**i, "_segment": segment_count} for i in run)
+            if settings.get("ShowAlternatives"):
+                from .alternatives import alternative_segment
 
-            spans = [(s.start, s.end) for s in segments]
-            for (start, end), alts in zip(spans, segment_alternatives(
-                    model, audio, spans, settings["MaxAlternatives"],
-                    beam_size=max(decode.beam_size, 5), hotwords=decode.hotwords)):
-                if vocabulary is not None:
-                    alts = [{**alt, "items": vocabulary.apply(alt["items"])} for alt in alts]
-                    alts = [{**alt, "transcript": transcript.text_of(alt["items"])} for alt in alts]
-                if alts:
-                    alternative_segments.append((start, transcript.alternative_segment(start, end, alts, channel)))
+                entry = alternative_segment(segment, run, settings["MaxAlternatives"], channel=channel,
+                                            rewrite=vocabulary.apply if vocabulary is not None else None)
+                if entry:
+                    alternative_segments.append(entry)
+        untranscribed.extend({"start_time": transcript.fmt_time(u.start), "end_time": transcript.fmt_time(u.end),
+                              **({} if channel is None else {"channel_label": f"ch_{channel}"})}
+                             for u in decoded.uncovered)
 
+    turns = None
     if settings.get("ShowSpeakerLabels"):
         from .diarize import diarize, speaker_at
 
         turns = diarize(mix, max_speakers=settings["MaxSpeakerLabels"])
-        for run in runs:
-            for item in run:
-                if item["type"] == "pronunciation":
-                    speaker = speaker_at(turns, item["start"], item["end"])
-                item["speaker"] = speaker  # punctuation takes its word's speaker
-        runs = [piece for run in runs for piece in _split_by_speaker(run)]
+        speaker = 0
+        for item in items:
+            if item["type"] == "pronunciation":
+                speaker = speaker_at(turns, item["start"], item["end"])
+            item["speaker"] = speaker  # punctuation takes its word's speaker
 
-    runs = [run for run in runs if any(i["type"] == "pronunciation" for i in run)]
-    runs.sort(key=_start)  # channels interleave in time order
-    items, groups = transcript.flatten(runs)
+    items = _order(items)
+    groups = _groups(items)
+    for item in items:
+        del item["_segment"]
 
     extra: dict = {}
-    if settings.get("ShowSpeakerLabels"):
-        extra["speaker_labels"] = transcript.speaker_labels(items)
+    if turns is not None:
+        extra["speaker_labels"] = transcript.speaker_labels(items, turns)
     if by_channel:
         extra["channel_labels"] = transcript.channel_labels(items, len(channels))
     if settings.get("ShowAlternatives"):
-        extra["segments"] = [seg for _, seg in sorted(alternative_segments, key=lambda pair: pair[0])]
+        extra["segments"] = sorted(alternative_segments, key=lambda s: (float(s["start_time"]),
+                                                                        s.get("channel_label", "")))
     if request.get("ContentIdentificationType") == "PHI":
         from .phi import detect_phi
 
         words = [{"content": i["content"], "start": i["start"], "end": i["end"], "confidence": i["confidence"]}
                  for i in items if i["type"] == "pronunciation"]
         extra["entities"] = detect_phi(words)
+    if untranscribed:
+        extra["untranscribed_speech"] = sorted(untranscribed, key=lambda u: float(u["start_time"]))
     return transcript.build(request["MedicalTranscriptionJobName"], account_id, items, groups, extra)

@@ -1,0 +1,461 @@
+"""Batched Whisper decoding that loses no speech, with the beam's n-best and honest word times.
+
+faster-whisper's ``BatchedInferencePipeline`` decodes each VAD chunk once and keeps what
+the decoder wrote before its end-of-text token, so a sentence after a pause can vanish
+(SYSTRAN/faster-whisper#1179). This module decodes the same way (Silero VAD, chunks of
+speech up to 30 s, one batched beam search) and then makes sure of three things:
+
+1. **Coverage.** Every stretch the VAD marks as speech (>= ``MIN_SPEECH_S``) that has no
+   words after the first pass (a whole region, or a hole of >= ``MIN_HOLE_S`` inside one)
+   is decoded again on its own — short audio, so the decoder has nothing to stop early
+   for. What that pass finds is kept with its own times and confidences; what it cannot
+   transcribe is returned as an :class:`Uncovered` stretch, so the job can say so.
+2. **One decoding.** The beam search returns ``num_hypotheses`` sequences: the best is the
+   transcript, the others are that segment's alternatives (aligned on the same encoder
+   output), so alternatives and transcript cannot disagree.
+3. **Word times inside speech.** Times come from faster-whisper's cross-attention
+   alignment; each word is mapped back into the VAD region it lies in, trimmed of leading
+   and trailing non-speech (Silero frame probabilities), given a positive duration, and
+   kept in order.
+
+It uses faster-whisper internals (``model.model.generate``/``align``, ``encode``,
+``feature_extractor``, ``get_prompt``, ``add_word_timestamps``); faster-whisper is pinned
+(``>=1.2.1,<1.3``) and tests cover them on real speech.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import zlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+TESTED_FASTER_WHISPER = "1.2.1"        # the internals below were checked on this version
+SAMPLE_RATE = 16000
+FRAME_S = 512 / SAMPLE_RATE           # Silero VAD window
+MAX_CHUNK_S = 30.0                    # Whisper's window
+MIN_SPEECH_S = 0.3                    # shorter VAD regions are not checked for coverage
+MIN_HOLE_S = 1.2                      # a hole this long inside a speech region is re-decoded
+MIN_WORD_S = 0.02                     # shortest word duration written
+SPLIT_PAUSE_S = 2.0                   # a segment is cut where its words leave this long a pause
+SQUEEZED_S = 0.08                     # a word shorter than this next to a long one shares its time
+SILENCE_PROB = 0.35                   # Silero probability below which a frame is not speech
+MAX_EDGE_SILENCE_S = 0.15             # silence a word may keep at either edge
+PREPEND_PUNCTUATIONS = "\"'“¿([{-"
+APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
+
+
+@dataclass
+class Word:
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+@dataclass
+class Hypothesis:
+    """One sequence of the beam: text, its average log-probability and its aligned words."""
+    text: str
+    avg_logprob: float
+    words: list[Word] = field(default_factory=list)
+
+    @property
+    def confidence(self) -> float:
+        return math.exp(self.avg_logprob)
+
+
+@dataclass
+class Segment:
+    """A decoded chunk of speech; ``alternatives`` are the beam's other hypotheses."""
+    start: float
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+    avg_logprob: float = 0.0
+    alternatives: list[Hypothesis] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Uncovered:
+    """A stretch of detected speech that no decoding pass could turn into words."""
+    start: float
+    end: float
+
+
+@dataclass
+class Transcription:
+    segments: list[Segment]
+    uncovered: list[Uncovered]
+    speech: list[tuple[float, float]]   # the VAD's speech regions, seconds
+
+
+@dataclass
+class _Chunk:
+    regions: list[tuple[int, int]]     # (start, end) samples in the original audio
+
+    @property
+    def samples(self) -> int:
+        return sum(e - s for s, e in self.regions)
+
+    def audio(self, audio: np.ndarray) -> np.ndarray:
+        return np.concatenate([audio[s:e] for s, e in self.regions]).astype(np.float32, copy=False)
+
+    def to_original(self, t: float) -> tuple[float, int]:
+        """Chunk-local seconds → (original seconds, index of the region it falls in)."""
+        sample = t * SAMPLE_RATE
+        before = 0
+        for k, (s, e) in enumerate(self.regions):
+            if sample < before + (e - s) or k == len(self.regions) - 1:
+                return (s + min(max(sample - before, 0), e - s)) / SAMPLE_RATE, k
+            before += e - s
+        raise AssertionError("unreachable")
+
+
+VAD_BLOCK_FRAMES = 2000               # frames per Silero call (64 s): bounds its memory on long audio
+
+
+def speech_probabilities(audio: np.ndarray) -> np.ndarray:
+    """Silero VAD speech probability per 32 ms frame, computed in blocks of ~64 s."""
+    from faster_whisper.vad import get_vad_model
+
+    model = get_vad_model()
+    padded = np.pad(audio, (0, 512 - len(audio) % 512))
+    step = VAD_BLOCK_FRAMES * 512
+    return np.concatenate([np.asarray(model(padded[i:i + step]), dtype=np.float32).reshape(-1)
+                           for i in range(0, len(padded), step)])
+
+
+_VAD_LOCK = threading.Lock()
+
+
+def speech_regions(audio: np.ndarray, threshold: float = 0.5, probs: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """Silero VAD speech regions (samples), at most 30 s each, as faster-whisper's batched
+    pipeline finds them; from ``probs`` (:func:`speech_probabilities`) when given."""
+    import faster_whisper.vad as vad
+
+    probs = speech_probabilities(audio) if probs is None else probs
+    options = vad.VadOptions(threshold=threshold, min_silence_duration_ms=160, max_speech_duration_s=MAX_CHUNK_S)
+    with _VAD_LOCK:  # faster-whisper's segmentation logic, over the probabilities already computed
+        real = vad.get_vad_model
+        vad.get_vad_model = lambda: (lambda _audio: probs)
+        try:
+            found = vad.get_speech_timestamps(audio, options)
+        finally:
+            vad.get_vad_model = real
+    return [(r["start"], r["end"]) for r in found]
+
+
+def make_chunks(regions: list[tuple[int, int]], max_s: float = MAX_CHUNK_S) -> list[_Chunk]:
+    """Consecutive speech regions joined into chunks of at most ``max_s`` seconds of speech."""
+    chunks: list[_Chunk] = []
+    limit = int(max_s * SAMPLE_RATE)
+    for start, end in regions:
+        while end - start > limit:  # the VAD caps regions at 30 s; be safe anyway
+            chunks.append(_Chunk([(start, start + limit)]))
+            start += limit
+        if chunks and chunks[-1].samples + (end - start) <= limit:
+            chunks[-1].regions.append((start, end))
+        else:
+            chunks.append(_Chunk([(start, end)]))
+    return chunks
+
+
+class Decoder:
+    """Decodes chunks of one audio signal in batches with one beam search per chunk."""
+
+    def __init__(self, model, tokenizer, *, beam_size: int = 5, batch_size: int = 8,
+                 num_hypotheses: int = 1, hotwords: str | None = None, initial_prompt: str | None = None):
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        self.model = model
+        self.tokenizer = tokenizer
+        self.num_hypotheses = max(1, num_hypotheses)
+        self.beam_size = max(beam_size, self.num_hypotheses)
+        self.batch_size = max(1, batch_size)
+        previous = tokenizer.encode(" " + initial_prompt.strip()) if initial_prompt else []
+        self.prompt = model.get_prompt(tokenizer, previous, without_timestamps=True, hotwords=hotwords)
+        self.suppress = list(get_suppressed_tokens(tokenizer, [-1]))
+
+    def decode(self, audio: np.ndarray, chunks: list[_Chunk],
+               progress: Callable[[int], None] | None = None) -> list[Segment | None]:
+        """One segment per chunk (None where the decoder wrote nothing or judged it no speech)."""
+        out: list[Segment | None] = []
+        for i in range(0, len(chunks), self.batch_size):
+            out.extend(self._batch(audio, chunks[i:i + self.batch_size]))
+            if progress:
+                progress(len(out))
+        return out
+
+    def _batch(self, audio: np.ndarray, chunks: list[_Chunk]) -> list[Segment | None]:
+        from faster_whisper.audio import pad_or_trim
+
+        model, tokenizer = self.model, self.tokenizer
+        extractor = model.feature_extractor
+        features = [extractor(chunk.audio(audio))[..., :-1] for chunk in chunks]
+        frames = [min(f.shape[-1], extractor.nb_max_frames) for f in features]
+        encoder_output = model.encode(np.stack([pad_or_trim(f) for f in features]))
+        results = model.model.generate(
+            encoder_output, [list(self.prompt) for _ in chunks],
+            beam_size=self.beam_size, patience=1.0, length_penalty=1.0,
+            num_hypotheses=self.num_hypotheses, max_length=model.max_length,
+            suppress_blank=True, suppress_tokens=self.suppress,
+            return_scores=True, return_no_speech_prob=True)
+        hypotheses = []  # per chunk: [(tokens, avg_logprob)], best first
+        for result in results:
+            hyps = []
+            for tokens, score in zip(result.sequences_ids, result.scores):
+                tokens = [t for t in tokens if t < tokenizer.eot]
+                hyps.append((tokens, score * len(tokens) / (len(tokens) + 1)))
+            hypotheses.append(hyps)
+
+        best_words = self._best_words(chunks, hypotheses, encoder_output, frames)
+        other_words = self._other_words(hypotheses, encoder_output, frames)
+        segments: list[Segment | None] = []
+        for c, (chunk, result, hyps) in enumerate(zip(chunks, results, hypotheses)):
+            tokens, avg_logprob = hyps[0]
+            text = tokenizer.decode(tokens).strip()
+            if not text or _no_speech(result.no_speech_prob, avg_logprob) or _repetitive(text):
+                segments.append(None)
+                continue
+            words = [w for w in (self._place(chunk, w) for w in best_words[c]) if w]
+            if not words:
+                segments.append(None)
+                continue
+            alternatives = []
+            for r, (alt_tokens, alt_logprob) in enumerate(hyps[1:], start=1):
+                alt_text = tokenizer.decode(alt_tokens).strip()
+                if alt_text:
+                    placed = [w for w in (self._place(chunk, w) for w in other_words[r][c]) if w]
+                    alternatives.append(Hypothesis(alt_text, alt_logprob, placed))
+            segments.append(Segment(words[0].start, words[-1].end, text, words, avg_logprob, alternatives))
+        return segments
+
+    def _best_words(self, chunks, hypotheses, encoder_output, frames) -> list[list[dict]]:
+        """Word timings of each chunk's best hypothesis, with faster-whisper's own heuristics."""
+        fps = self.model.frames_per_second
+        segmented = [[{"tokens": hyps[0][0], "start": 0.0, "end": chunk.samples / SAMPLE_RATE, "seek": 0}]
+                     for chunk, hyps in zip(chunks, hypotheses)]
+        sizes = [int(math.ceil(chunk.samples / SAMPLE_RATE) * fps) for chunk in chunks]
+        sizes = [min(size, f) for size, f in zip(sizes, frames)]
+        self.model.add_word_timestamps(segmented, self.tokenizer, encoder_output, sizes,
+                                       PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS, 0.0)
+        return [seg[0].get("words", []) for seg in segmented]
+
+    def _other_words(self, hypotheses, encoder_output, frames) -> dict[int, list[list[dict]]]:
+        """Word timings of the other hypotheses: one batched alignment per rank."""
+        from faster_whisper.transcribe import merge_punctuations
+
+        out: dict[int, list[list[dict]]] = {}
+        ranks = max(len(h) for h in hypotheses)
+        for r in range(1, ranks):
+            tokens = [(h[r] if r < len(h) else h[0])[0] for h in hypotheses]
+            if not any(tokens):
+                out[r] = [[] for _ in hypotheses]
+                continue
+            aligned = self.model.find_alignment(self.tokenizer, tokens, encoder_output, frames)
+            for alignment in aligned:
+                merge_punctuations(alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS)
+            out[r] = [[w for w in a if w["word"]] for a in aligned] + [[] for _ in range(len(tokens) - len(aligned))]
+        return out
+
+    @staticmethod
+    def _place(chunk: _Chunk, word: dict) -> Word | None:
+        """A word's chunk-local times → original times, inside the region its middle lies in."""
+        if not word["word"].strip():
+            return None
+        middle, k = chunk.to_original((word["start"] + word["end"]) / 2)
+        lo, hi = chunk.regions[k][0] / SAMPLE_RATE, chunk.regions[k][1] / SAMPLE_RATE
+        start, _ = chunk.to_original(word["start"])
+        end, _ = chunk.to_original(word["end"])
+        start, end = min(max(start, lo), middle), max(min(end, hi), middle)
+        return Word(float(start), float(end), word["word"], float(word["probability"]))
+
+
+def _no_speech(no_speech_prob: float, avg_logprob: float) -> bool:
+    """faster-whisper's sequential rule: the decoder itself judged the chunk silent."""
+    return no_speech_prob > 0.6 and avg_logprob < -1.0
+
+
+def _repetitive(text: str) -> bool:
+    """A looping hypothesis ("the the the ..."), faster-whisper's compression-ratio rule."""
+    data = text.encode("utf-8")
+    return len(data) > 20 and len(data) / len(zlib.compress(data)) > 2.4
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+def _holes(region: tuple[float, float], words: list[Word]) -> list[tuple[float, float]]:
+    """Parts of a speech region that no word covers: the whole region, or long holes."""
+    lo, hi = region
+    inside = sorted((w.start, w.end) for w in words if w.end > lo and w.start < hi)
+    if not inside:
+        return [(lo, hi)] if hi - lo >= MIN_SPEECH_S else []
+    holes, cursor = [], lo
+    for start, end in inside + [(hi, hi)]:
+        if start - cursor >= MIN_HOLE_S:
+            holes.append((cursor, start))
+        cursor = max(cursor, end)
+    return holes
+
+
+def uncovered_stretches(regions: list[tuple[float, float]], segments: list[Segment]) -> list[tuple[float, float]]:
+    words = sorted((w for s in segments for w in s.words), key=lambda w: w.start)
+    starts = [w.start for w in words]
+    import bisect
+
+    out = []
+    for lo, hi in regions:
+        # words are sorted by start: those that can overlap the region lie in a window
+        i = max(bisect.bisect_left(starts, lo) - 1, 0)
+        j = bisect.bisect_right(starts, hi)
+        out.extend(_holes((lo, hi), words[i:j]))
+    return out
+
+
+# --------------------------------------------------------------------------- word times
+
+
+def fix_word_times(words: list[Word], probs: np.ndarray) -> None:
+    """In place: trim silence off word edges, a positive duration for each, never backwards."""
+    speech = probs >= SILENCE_PROB
+    for w in words:
+        a, b = int(w.start / FRAME_S), int(math.ceil(w.end / FRAME_S))
+        if b - a < 2 or a >= len(speech):
+            continue
+        voiced = np.flatnonzero(speech[a:b])
+        if len(voiced) == 0:
+            continue  # the VAD heard nothing under the word: keep the decoder's times
+        first, last = a + voiced[0], a + voiced[-1] + 1
+        w.start = max(w.start, first * FRAME_S - MAX_EDGE_SILENCE_S)
+        w.end = min(w.end, last * FRAME_S + MAX_EDGE_SILENCE_S)
+    for prev, w in zip(words, words[1:]):
+        if w.start < prev.start:
+            w.start = prev.start
+    _share_squeezed(words)
+    for i, w in enumerate(words):
+        if w.end < w.start:
+            w.end = w.start
+        if w.end - w.start >= MIN_WORD_S:
+            continue
+        after = words[i + 1].start if i + 1 < len(words) else math.inf
+        before = words[i - 1].end if i else 0.0
+        if after - w.start >= MIN_WORD_S:
+            w.end = w.start + MIN_WORD_S
+        elif w.end - before >= MIN_WORD_S:
+            w.start = w.end - MIN_WORD_S
+        else:  # squeezed between neighbours: share the longer neighbour's time
+            w.end = w.start + MIN_WORD_S
+    for prev, w in zip(words, words[1:]):  # a lengthened word may push its successor
+        if w.start < prev.start:
+            w.start = prev.start
+        w.end = max(w.end, w.start + MIN_WORD_S)
+    for w in words:
+        w.start, w.end = round(w.start, 3), round(max(w.end, w.start + MIN_WORD_S), 3)
+
+
+def _share_squeezed(words: list[Word]) -> None:
+    """A word the alignment squeezed to almost nothing next to a long neighbour
+    ("a" 0.70-1.24, "confused" 1.24-1.26) shares their joint span by spelling length."""
+    def letters(w: Word) -> int:
+        return max(1, sum(ch.isalnum() for ch in w.word))
+
+    for i, w in enumerate(words):
+        if w.end - w.start >= SQUEEZED_S:
+            continue
+        for j in (i - 1, i + 1):
+            if not 0 <= j < len(words):
+                continue
+            a, b = (words[j], w) if j < i else (w, words[j])
+            span = b.end - a.start
+            if abs(a.end - b.start) > 0.05 or span < 2 * SQUEEZED_S or words[j].end - words[j].start < 2 * SQUEEZED_S:
+                continue
+            cut = a.start + span * letters(a) / (letters(a) + letters(b))
+            cut = min(max(cut, a.start + SQUEEZED_S / 2), b.end - SQUEEZED_S / 2)
+            a.end = b.start = round(cut, 3)
+            break
+
+
+def split_at_pauses(segment: Segment, pause: float = None) -> list[Segment]:
+    """A decoded chunk cut where its words leave a long pause (the VAD joined speech
+    across it); each hypothesis is cut at the same instants, so alternatives stay aligned."""
+    pause = SPLIT_PAUSE_S if pause is None else pause
+    words = segment.words
+    cuts = [(a.end + b.start) / 2 for a, b in zip(words, words[1:]) if b.start - a.end >= pause]
+    if not cuts:
+        return [segment]
+    bounds = [-math.inf, *cuts, math.inf]
+
+    def part(ws: list[Word], lo: float, hi: float) -> list[Word]:
+        return [w for w in ws if lo <= (w.start + w.end) / 2 < hi]
+
+    pieces = []
+    for lo, hi in zip(bounds, bounds[1:]):
+        mine = part(words, lo, hi)
+        alternatives = [Hypothesis(_text(part(h.words, lo, hi)), h.avg_logprob, part(h.words, lo, hi))
+                        for h in segment.alternatives]
+        pieces.append(Segment(mine[0].start, mine[-1].end, _text(mine), mine, segment.avg_logprob,
+                              [h for h in alternatives if h.words]))
+    return pieces
+
+
+def _text(words: list[Word]) -> str:
+    return "".join(w.word for w in words).strip()
+
+
+# --------------------------------------------------------------------------- the whole pass
+
+
+def transcribe(model, audio: np.ndarray, *, beam_size: int = 5, batch_size: int = 8,
+               max_alternatives: int = 0, hotwords: str | None = None,
+               initial_prompt: str | None = None, vad_threshold: float = 0.5,
+               progress: Callable[[float], None] | None = None) -> Transcription:
+    """Decode 16 kHz mono ``audio``: segments in time order, and what could not be transcribed."""
+    from .asr import english_tokenizer
+
+    audio = np.ascontiguousarray(audio, dtype=np.float32)
+    tokenizer = english_tokenizer(model)
+    # ask for more hypotheses than needed: many differ only in case or punctuation
+    n_hyp = 2 * max_alternatives + 2 if max_alternatives else 1
+    decoder = Decoder(model, tokenizer, beam_size=beam_size, batch_size=batch_size, num_hypotheses=n_hyp,
+                      hotwords=hotwords, initial_prompt=initial_prompt)
+    probs = speech_probabilities(audio)
+    regions = speech_regions(audio, vad_threshold, probs)
+    chunks = make_chunks(regions)
+    total = max(len(chunks), 1)
+
+    def first(done: int) -> None:
+        if progress:
+            progress(0.9 * done / total)
+
+    segments = [s for s in decoder.decode(audio, chunks, first) if s]
+    seconds = [(s / SAMPLE_RATE, e / SAMPLE_RATE) for s, e in regions]
+
+    # second pass: every stretch of speech without words, decoded on its own
+    holes = uncovered_stretches(seconds, segments)
+    uncovered: list[Uncovered] = []
+    if holes:
+        retry = [_Chunk([(int(lo * SAMPLE_RATE), int(hi * SAMPLE_RATE))]) for lo, hi in holes]
+        for (lo, hi), found in zip(holes, decoder.decode(audio, retry)):
+            if found:
+                segments.append(found)
+            else:
+                uncovered.append(Uncovered(round(lo, 3), round(hi, 3)))
+        segments.sort(key=lambda s: s.start)
+        uncovered = [u for u in uncovered if u.end - u.start >= MIN_SPEECH_S]
+
+    words = [w for s in segments for w in s.words]
+    fix_word_times(words, probs)
+    for s in segments:
+        for alt in s.alternatives:
+            fix_word_times(alt.words, probs)
+    segments = [piece for s in segments for piece in split_at_pauses(s)]
+    for s in segments:
+        s.start, s.end = s.words[0].start, s.words[-1].end
+    if progress:
+        progress(1.0)
+    return Transcription(segments, uncovered, seconds)
