@@ -8,6 +8,7 @@ groupings into AWS's JSON: string times and confidences, ids, ``spk_N`` / ``ch_N
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import TYPE_CHECKING, Iterable
 
@@ -158,14 +159,21 @@ def speaker_labels(items: list[dict], turns=None, channel: int = 0) -> dict:
             else:
                 spans.append([item["start"], item["end"], item["speaker"], [item]])
     else:
+        own: dict[int, list[tuple[int, object]]] = {}
+        for k, turn in enumerate(turns):
+            own.setdefault(turn.speaker, []).append((k, turn))
+        starts = {spk: [t.start for _, t in mine] for spk, mine in own.items()}
         by_turn: dict[int, list] = {}
         for item in words:
-            own = [(k, t) for k, t in enumerate(turns) if t.speaker == item["speaker"]]
-            if not own:
+            mine = own.get(item["speaker"])
+            if not mine:
                 by_turn.setdefault(-1 - len(by_turn), [item["start"], item["end"], item["speaker"], []])[3].append(item)
                 continue
-            k, turn = max(own, key=lambda kt: (min(kt[1].end, item["end"]) - max(kt[1].start, item["start"]),
-                                                -abs(kt[1].start - item["start"])))
+            # the speaker's turns near the word (sorted by start): the one it overlaps most, else the nearest
+            at = bisect.bisect_right(starts[item["speaker"]], item["end"])
+            near = mine[max(0, at - 3): at + 1]
+            k, turn = max(near, key=lambda kt: (min(kt[1].end, item["end"]) - max(kt[1].start, item["start"]),
+                                                 -abs(kt[1].start - item["start"])))
             span = by_turn.setdefault(k, [turn.start, turn.end, turn.speaker, []])
             span[0], span[1] = min(span[0], item["start"]), max(span[1], item["end"])
             span[3].append(item)

@@ -126,3 +126,13 @@ def test_models_and_settings(cli):
     assert json.loads((cli.home / "settings.json").read_text())["device"] == "cpu"
     bad = cli("settings", "--model", "/nonexistent")
     assert bad.returncode == 255 and json.loads((cli.home / "settings.json").read_text())["model"] == "tiny.en"
+
+
+def test_untranscribed_speech_is_reported_in_one_line(capsys):
+    from app.cli import _warn_untranscribed
+
+    _warn_untranscribed({"untranscribed_speech": [{"start_time": "4.25", "end_time": "5.5", "channel_label": "ch_1"}]})
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["Note: 1 stretch(es) of speech could not be transcribed: 4.2-5.5 s (ch_1). Listen to them in the app."]
+    _warn_untranscribed({"transcripts": [{"transcript": "x"}]})
+    assert capsys.readouterr().err == ""

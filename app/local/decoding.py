@@ -419,8 +419,8 @@ def transcribe(model, audio: np.ndarray, *, beam_size: int = 5, batch_size: int 
 
     audio = np.ascontiguousarray(audio, dtype=np.float32)
     tokenizer = english_tokenizer(model)
-    # ask for more hypotheses than needed: many differ only in case or punctuation
-    n_hyp = 2 * max_alternatives + 2 if max_alternatives else 1
+    # ask for a few more hypotheses than needed: some differ only in case or punctuation
+    n_hyp = max_alternatives + 2 if max_alternatives else 1
     decoder = Decoder(model, tokenizer, beam_size=beam_size, batch_size=batch_size, num_hypotheses=n_hyp,
                       hotwords=hotwords, initial_prompt=initial_prompt)
     probs = speech_probabilities(audio)

@@ -105,3 +105,10 @@ def test_typing_edits_are_saved_and_undoable(make_window, home, conversation, jf
     qtbot.keyClick(te, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)   # Ctrl+Z inside the text
     assert ed.doc.turn_text(1) == "I have chest pane."
     assert te.toPlainText() == "I have chest pane."
+
+
+def test_untranscribed_speech_is_shown_to_the_clinician(make_window, home, conversation, jfk):
+    conversation["results"]["untranscribed_speech"] = [{"start_time": "12.3", "end_time": "13.9"}]
+    w, ed = open_editor(make_window, home, conversation, jfk)
+    assert "1 stretch(es) of speech could not be transcribed" in ed.info.text()
+    assert "0:12.3" in ed.info.text()
