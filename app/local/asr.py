@@ -146,7 +146,7 @@ def english_tokenizer(model):
 @dataclass
 class DecodeOptions:
     beam_size: int = 5
-    batch_size: int = 8           # chunks decoded together (1: one at a time)
+    batch_size: int = 0           # chunks decoded together; 0: automatic (3 on CPU, 16 on a GPU)
     hotwords: str | None = None
     initial_prompt: str | None = None
     max_alternatives: int = 0     # >0: keep the beam's other hypotheses for ShowAlternatives

@@ -36,9 +36,15 @@ import numpy as np
 TESTED_FASTER_WHISPER = "1.2.1"        # the internals below were checked on this version
 SAMPLE_RATE = 16000
 FRAME_S = 512 / SAMPLE_RATE           # Silero VAD window
+CPU_BATCH = 3                         # each chunk in a batch holds ~90 MB of beam cache (tiny.en, beam 5):
+GPU_BATCH = 16                        # 3 keeps a CPU job under 700 MB and nearly as fast as 8
+MAX_HYPOTHESES = 12                   # the widest beam asked for alternatives
 MAX_CHUNK_S = 30.0                    # Whisper's window
+ISLAND_GAP_S = 0.05                   # regions closer than this are one stretch of speech
+MIN_VOICED_S = 0.2                    # a hole needs this much voiced audio to be worth decoding again
 MIN_SPEECH_S = 0.3                    # shorter VAD regions are not checked for coverage
-MIN_HOLE_S = 1.2                      # a hole this long inside a speech region is re-decoded
+MIN_HOLE_S = 2.5                      # a hole between two words this long is re-decoded
+MIN_TAIL_S = 1.0                      # speech this long after a chunk's last word is re-decoded
 MIN_WORD_S = 0.02                     # shortest word duration written
 SPLIT_PAUSE_S = 2.0                   # a segment is cut where its words leave this long a pause
 SQUEEZED_S = 0.08                     # a word shorter than this next to a long one shares its time
@@ -104,6 +110,17 @@ class _Chunk:
     def audio(self, audio: np.ndarray) -> np.ndarray:
         return np.concatenate([audio[s:e] for s, e in self.regions]).astype(np.float32, copy=False)
 
+    def islands(self) -> list[tuple[float, float]]:
+        """The regions' extent in seconds, regions that touch (the VAD split them at a short
+        dip) joined: a word may cross between touching regions, never across a silence."""
+        out: list[list[float]] = []
+        for s, e in self.regions:
+            if out and s / SAMPLE_RATE - out[-1][1] <= ISLAND_GAP_S:
+                out[-1][1] = e / SAMPLE_RATE
+            else:
+                out.append([s / SAMPLE_RATE, e / SAMPLE_RATE])
+        return [(a, b) for a, b in out]
+
     def to_original(self, t: float) -> tuple[float, int]:
         """Chunk-local seconds → (original seconds, index of the region it falls in)."""
         sample = t * SAMPLE_RATE
@@ -167,7 +184,7 @@ def make_chunks(regions: list[tuple[int, int]], max_s: float = MAX_CHUNK_S) -> l
 class Decoder:
     """Decodes chunks of one audio signal in batches with one beam search per chunk."""
 
-    def __init__(self, model, tokenizer, *, beam_size: int = 5, batch_size: int = 8,
+    def __init__(self, model, tokenizer, *, beam_size: int = 5, batch_size: int = 0,
                  num_hypotheses: int = 1, hotwords: str | None = None, initial_prompt: str | None = None):
         from faster_whisper.transcribe import get_suppressed_tokens
 
@@ -175,7 +192,10 @@ class Decoder:
         self.tokenizer = tokenizer
         self.num_hypotheses = max(1, num_hypotheses)
         self.beam_size = max(beam_size, self.num_hypotheses)
-        self.batch_size = max(1, batch_size)
+        if batch_size <= 0:
+            batch_size = GPU_BATCH if getattr(model.model, "device", "cpu") == "cuda" else CPU_BATCH
+        # the beam cache grows with the beam: a wider beam (many alternatives) gets smaller batches
+        self.batch_size = max(1, batch_size * beam_size // self.beam_size)
         previous = tokenizer.encode(" " + initial_prompt.strip()) if initial_prompt else []
         self.prompt = model.get_prompt(tokenizer, previous, without_timestamps=True, hotwords=hotwords)
         self.suppress = list(get_suppressed_tokens(tokenizer, [-1]))
@@ -264,11 +284,11 @@ class Decoder:
 
     @staticmethod
     def _place(chunk: _Chunk, word: dict) -> Word | None:
-        """A word's chunk-local times → original times, inside the region its middle lies in."""
+        """A word's chunk-local times → original times, inside the stretch of speech its middle lies in."""
         if not word["word"].strip():
             return None
-        middle, k = chunk.to_original((word["start"] + word["end"]) / 2)
-        lo, hi = chunk.regions[k][0] / SAMPLE_RATE, chunk.regions[k][1] / SAMPLE_RATE
+        middle, _ = chunk.to_original((word["start"] + word["end"]) / 2)
+        lo, hi = next((a, b) for a, b in chunk.islands() if middle <= b + 1e-9)
         start, _ = chunk.to_original(word["start"])
         end, _ = chunk.to_original(word["end"])
         start, end = min(max(start, lo), middle), max(min(end, hi), middle)
@@ -289,32 +309,45 @@ def _repetitive(text: str) -> bool:
 # --------------------------------------------------------------------------- coverage
 
 
-def _holes(region: tuple[float, float], words: list[Word]) -> list[tuple[float, float]]:
-    """Parts of a speech region that no word covers: the whole region, or long holes."""
-    lo, hi = region
-    inside = sorted((w.start, w.end) for w in words if w.end > lo and w.start < hi)
-    if not inside:
-        return [(lo, hi)] if hi - lo >= MIN_SPEECH_S else []
-    holes, cursor = [], lo
-    for start, end in inside + [(hi, hi)]:
-        if start - cursor >= MIN_HOLE_S:
-            holes.append((cursor, start))
-        cursor = max(cursor, end)
-    return holes
+def _voiced(span: tuple[float, float], probs: np.ndarray, threshold: float) -> float:
+    """Seconds of frames in ``span`` that the VAD hears as speech."""
+    a, b = int(span[0] / FRAME_S), int(math.ceil(span[1] / FRAME_S))
+    return float((probs[a:b] >= threshold).sum()) * FRAME_S
 
 
-def uncovered_stretches(regions: list[tuple[float, float]], segments: list[Segment]) -> list[tuple[float, float]]:
-    words = sorted((w for s in segments for w in s.words), key=lambda w: w.start)
-    starts = [w.start for w in words]
-    import bisect
+def chunk_holes(chunk: _Chunk, segment: Segment | None, probs: np.ndarray,
+                threshold: float = 0.5) -> list[tuple[float, float]]:
+    """Speech of a decoded chunk that no word covers (seconds).
 
-    out = []
-    for lo, hi in regions:
-        # words are sorted by start: those that can overlap the region lie in a window
-        i = max(bisect.bisect_left(starts, lo) - 1, 0)
-        j = bisect.bisect_right(starts, hi)
-        out.extend(_holes((lo, hi), words[i:j]))
-    return out
+    A stretch of speech (touching regions joined) with no words is a hole whatever its length; so is the speech after the
+    chunk's last word (where a decoder that ended early stopped) from ``MIN_TAIL_S``;
+    between two words a hole must last ``MIN_HOLE_S`` (shorter ones are the alignment's
+    slack, not missing words). Each must hold ``MIN_VOICED_S`` of voiced frames.
+    """
+    words = segment.words if segment else []
+    last = words[-1].end if words else -math.inf
+    holes = []
+    for s, e in chunk.regions:  # a region no word reaches
+        lo, hi = s / SAMPLE_RATE, e / SAMPLE_RATE
+        if not any(w.end > lo and w.start < hi for w in words):
+            holes.append((lo, hi))
+    for lo, hi in chunk.islands():  # long gaps between the words of one stretch of speech
+        inside = [w for w in words if w.end > lo and w.start < hi]
+        cursor = lo
+        for w in (inside + [Word(hi, hi, "", 0.0)]) if inside else []:
+            tail = cursor >= last - 1e-6
+            if w.start - cursor >= (MIN_TAIL_S if tail else MIN_HOLE_S):
+                holes.append((cursor, w.start))
+            cursor = max(cursor, w.end)
+    merged: list[list[float]] = []
+    for lo, hi in sorted(holes):
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    holes = [(a, b) for a, b in merged]
+    # voiced: above Silero's own "still speech" level (threshold - 0.15), as the VAD measures a region
+    return [h for h in holes if _voiced(h, probs, max(threshold - 0.15, 0.01)) >= MIN_VOICED_S]
 
 
 # --------------------------------------------------------------------------- word times
@@ -410,7 +443,7 @@ def _text(words: list[Word]) -> str:
 # --------------------------------------------------------------------------- the whole pass
 
 
-def transcribe(model, audio: np.ndarray, *, beam_size: int = 5, batch_size: int = 8,
+def transcribe(model, audio: np.ndarray, *, beam_size: int = 5, batch_size: int = 0,
                max_alternatives: int = 0, hotwords: str | None = None,
                initial_prompt: str | None = None, vad_threshold: float = 0.5,
                progress: Callable[[float], None] | None = None) -> Transcription:
@@ -419,8 +452,8 @@ def transcribe(model, audio: np.ndarray, *, beam_size: int = 5, batch_size: int 
 
     audio = np.ascontiguousarray(audio, dtype=np.float32)
     tokenizer = english_tokenizer(model)
-    # ask for a few more hypotheses than needed: some differ only in case or punctuation
-    n_hyp = max_alternatives + 2 if max_alternatives else 1
+    # ask for more hypotheses than needed: many differ only in case or punctuation
+    n_hyp = min(2 * max_alternatives + 2, MAX_HYPOTHESES) if max_alternatives else 1
     decoder = Decoder(model, tokenizer, beam_size=beam_size, batch_size=batch_size, num_hypotheses=n_hyp,
                       hotwords=hotwords, initial_prompt=initial_prompt)
     probs = speech_probabilities(audio)
@@ -432,11 +465,12 @@ def transcribe(model, audio: np.ndarray, *, beam_size: int = 5, batch_size: int 
         if progress:
             progress(0.9 * done / total)
 
-    segments = [s for s in decoder.decode(audio, chunks, first) if s]
+    decoded = decoder.decode(audio, chunks, first)
+    segments = [s for s in decoded if s]
     seconds = [(s / SAMPLE_RATE, e / SAMPLE_RATE) for s, e in regions]
 
     # second pass: every stretch of speech without words, decoded on its own
-    holes = uncovered_stretches(seconds, segments)
+    holes = [h for chunk, seg in zip(chunks, decoded) for h in chunk_holes(chunk, seg, probs, vad_threshold)]
     uncovered: list[Uncovered] = []
     if holes:
         retry = [_Chunk([(int(lo * SAMPLE_RATE), int(hi * SAMPLE_RATE))]) for lo, hi in holes]
