@@ -134,3 +134,32 @@ def test_words_stay_inside_the_speech_of_a_far_field_meeting(model):
         seg_words = [results["items"][k] for k in segment["items"] if results["items"][k]["type"] == "pronunciation"]
         span = float(segment["end_time"]) - float(segment["start_time"])
         assert span <= sum(float(w["end_time"]) - float(w["start_time"]) for w in seg_words) + 2.0 * len(seg_words)
+
+
+def test_words_the_second_pass_finds_keep_their_place_in_time(model, monkeypatch, voices):
+    # A chunk joins speech across minutes of a conversation; the decoder skips the short
+    # sentence in the middle (as it skipped "OK." in a consultation). The second pass finds it,
+    # and it must stay at its own time, not be pushed after the chunk's later words.
+    jfk, _, right = voices
+    audio = np.concatenate([jfk, _silence(4.0), right, _silence(4.0), jfk])
+    middle = (len(jfk) / SR + 4.0, len(jfk) / SR + 4.0 + len(right) / SR)
+    real = decoding.Decoder._batch
+    calls = []
+
+    def skip_middle_once(self, signal, chunks):
+        out = real(self, signal, chunks)
+        calls.append(len(chunks))
+        if len(calls) > 1:
+            return out
+        kept = []
+        for seg in out:
+            words = [w for w in seg.words if not middle[0] - 0.5 < w.start < middle[1]] if seg else []
+            kept.append(decoding.Segment(words[0].start, words[-1].end, "x", words) if words else None)
+        return kept
+
+    monkeypatch.setattr(decoding.Decoder, "_batch", skip_middle_once)
+    results = pipeline.transcribe_job(job_request("skip", "file:///x"), [audio], model)["results"]
+    assert len(calls) == 2, "the skipped sentence was decoded again"
+    found = [i for i in _words(results) if middle[0] - 0.5 <= float(i["start_time"]) <= middle[1]]
+    assert normalise(" ".join(i["alternatives"][0]["content"] for i in found)) == normalise(STEREO_RIGHT)
+    _check_times(_words(results))

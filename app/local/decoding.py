@@ -479,17 +479,18 @@ def transcribe(model, audio: np.ndarray, *, beam_size: int = 5, batch_size: int 
                 segments.append(found)
             else:
                 uncovered.append(Uncovered(round(lo, 3), round(hi, 3)))
-        segments.sort(key=lambda s: s.start)
         uncovered = [u for u in uncovered if u.end - u.start >= MIN_SPEECH_S]
 
-    words = [w for s in segments for w in s.words]
-    fix_word_times(words, probs)
+    # a chunk can span minutes of a conversation (its speech is at most 30 s): cut it at its
+    # pauses, so words found by the second pass fall between the pieces, then fix the times
+    # of all words in time order
+    segments = sorted((piece for s in segments for piece in split_at_pauses(s)), key=lambda s: s.start)
+    fix_word_times(sorted((w for s in segments for w in s.words), key=lambda w: w.start), probs)
     for s in segments:
         for alt in s.alternatives:
             fix_word_times(alt.words, probs)
-    segments = [piece for s in segments for piece in split_at_pauses(s)]
-    for s in segments:
         s.start, s.end = s.words[0].start, s.words[-1].end
+    segments.sort(key=lambda s: s.start)
     if progress:
         progress(1.0)
     return Transcription(segments, uncovered, seconds)
