@@ -14,9 +14,9 @@ speech up to 30 s, one batched beam search) and then makes sure of three things:
    transcript, the others are that segment's alternatives (aligned on the same encoder
    output), so alternatives and transcript cannot disagree.
 3. **Word times inside speech.** Times come from faster-whisper's cross-attention
-   alignment; each word is mapped back into the VAD region it lies in, trimmed of leading
-   and trailing non-speech (Silero frame probabilities), given a positive duration, and
-   kept in order.
+   alignment; each word is mapped back into the stretch of speech it lies in, then
+   ``app/local/wordtimes.py`` trims it of leading and trailing non-speech (Silero frame
+   probabilities from ``app/local/vad.py``), gives it a positive duration and keeps it in order.
 
 It uses faster-whisper internals (``model.model.generate``/``align``, ``encode``,
 ``feature_extractor``, ``get_prompt``, ``add_word_timestamps``); faster-whisper is pinned
@@ -26,16 +26,16 @@ It uses faster-whisper internals (``model.model.generate``/``align``, ``encode``
 from __future__ import annotations
 
 import math
-import threading
 import zlib
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
+from .vad import FRAME_S, SAMPLE_RATE, speech_probabilities, speech_regions, voiced  # noqa: F401
+from .wordtimes import SILENCE_PROB, fix_word_times  # noqa: F401
+
 TESTED_FASTER_WHISPER = "1.2.1"        # the internals below were checked on this version
-SAMPLE_RATE = 16000
-FRAME_S = 512 / SAMPLE_RATE           # Silero VAD window
 CPU_BATCH = 3                         # each chunk in a batch holds ~90 MB of beam cache (tiny.en, beam 5):
 GPU_BATCH = 16                        # 3 keeps a CPU job under 700 MB and nearly as fast as 8
 MAX_HYPOTHESES = 12                   # the widest beam asked for alternatives
@@ -45,11 +45,7 @@ MIN_VOICED_S = 0.2                    # a hole needs this much voiced audio to b
 MIN_SPEECH_S = 0.3                    # shorter VAD regions are not checked for coverage
 MIN_HOLE_S = 2.5                      # a hole between two words this long is re-decoded
 MIN_TAIL_S = 1.0                      # speech this long after a chunk's last word is re-decoded
-MIN_WORD_S = 0.02                     # shortest word duration written
 SPLIT_PAUSE_S = 2.0                   # a segment is cut where its words leave this long a pause
-SQUEEZED_S = 0.08                     # a word shorter than this next to a long one shares its time
-SILENCE_PROB = 0.35                   # Silero probability below which a frame is not speech
-MAX_EDGE_SILENCE_S = 0.15             # silence a word may keep at either edge
 PREPEND_PUNCTUATIONS = "\"'“¿([{-"
 APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
 
@@ -130,40 +126,6 @@ class _Chunk:
                 return (s + min(max(sample - before, 0), e - s)) / SAMPLE_RATE, k
             before += e - s
         raise AssertionError("unreachable")
-
-
-VAD_BLOCK_FRAMES = 2000               # frames per Silero call (64 s): bounds its memory on long audio
-
-
-def speech_probabilities(audio: np.ndarray) -> np.ndarray:
-    """Silero VAD speech probability per 32 ms frame, computed in blocks of ~64 s."""
-    from faster_whisper.vad import get_vad_model
-
-    model = get_vad_model()
-    padded = np.pad(audio, (0, 512 - len(audio) % 512))
-    step = VAD_BLOCK_FRAMES * 512
-    return np.concatenate([np.asarray(model(padded[i:i + step]), dtype=np.float32).reshape(-1)
-                           for i in range(0, len(padded), step)])
-
-
-_VAD_LOCK = threading.Lock()
-
-
-def speech_regions(audio: np.ndarray, threshold: float = 0.5, probs: np.ndarray | None = None) -> list[tuple[int, int]]:
-    """Silero VAD speech regions (samples), at most 30 s each, as faster-whisper's batched
-    pipeline finds them; from ``probs`` (:func:`speech_probabilities`) when given."""
-    import faster_whisper.vad as vad
-
-    probs = speech_probabilities(audio) if probs is None else probs
-    options = vad.VadOptions(threshold=threshold, min_silence_duration_ms=160, max_speech_duration_s=MAX_CHUNK_S)
-    with _VAD_LOCK:  # faster-whisper's segmentation logic, over the probabilities already computed
-        real = vad.get_vad_model
-        vad.get_vad_model = lambda: (lambda _audio: probs)
-        try:
-            found = vad.get_speech_timestamps(audio, options)
-        finally:
-            vad.get_vad_model = real
-    return [(r["start"], r["end"]) for r in found]
 
 
 def make_chunks(regions: list[tuple[int, int]], max_s: float = MAX_CHUNK_S) -> list[_Chunk]:
@@ -309,12 +271,6 @@ def _repetitive(text: str) -> bool:
 # --------------------------------------------------------------------------- coverage
 
 
-def _voiced(span: tuple[float, float], probs: np.ndarray, threshold: float) -> float:
-    """Seconds of frames in ``span`` that the VAD hears as speech."""
-    a, b = int(span[0] / FRAME_S), int(math.ceil(span[1] / FRAME_S))
-    return float((probs[a:b] >= threshold).sum()) * FRAME_S
-
-
 def chunk_holes(chunk: _Chunk, segment: Segment | None, probs: np.ndarray,
                 threshold: float = 0.5) -> list[tuple[float, float]]:
     """Speech of a decoded chunk that no word covers (seconds).
@@ -347,70 +303,7 @@ def chunk_holes(chunk: _Chunk, segment: Segment | None, probs: np.ndarray,
             merged.append([lo, hi])
     holes = [(a, b) for a, b in merged]
     # voiced: above Silero's own "still speech" level (threshold - 0.15), as the VAD measures a region
-    return [h for h in holes if _voiced(h, probs, max(threshold - 0.15, 0.01)) >= MIN_VOICED_S]
-
-
-# --------------------------------------------------------------------------- word times
-
-
-def fix_word_times(words: list[Word], probs: np.ndarray) -> None:
-    """In place: trim silence off word edges, a positive duration for each, never backwards."""
-    speech = probs >= SILENCE_PROB
-    for w in words:
-        a, b = int(w.start / FRAME_S), int(math.ceil(w.end / FRAME_S))
-        if b - a < 2 or a >= len(speech):
-            continue
-        voiced = np.flatnonzero(speech[a:b])
-        if len(voiced) == 0:
-            continue  # the VAD heard nothing under the word: keep the decoder's times
-        first, last = a + voiced[0], a + voiced[-1] + 1
-        w.start = max(w.start, first * FRAME_S - MAX_EDGE_SILENCE_S)
-        w.end = min(w.end, last * FRAME_S + MAX_EDGE_SILENCE_S)
-    for prev, w in zip(words, words[1:]):
-        if w.start < prev.start:
-            w.start = prev.start
-    _share_squeezed(words)
-    for i, w in enumerate(words):
-        if w.end < w.start:
-            w.end = w.start
-        if w.end - w.start >= MIN_WORD_S:
-            continue
-        after = words[i + 1].start if i + 1 < len(words) else math.inf
-        before = words[i - 1].end if i else 0.0
-        if after - w.start >= MIN_WORD_S:
-            w.end = w.start + MIN_WORD_S
-        elif w.end - before >= MIN_WORD_S:
-            w.start = w.end - MIN_WORD_S
-        else:  # squeezed between neighbours: share the longer neighbour's time
-            w.end = w.start + MIN_WORD_S
-    for prev, w in zip(words, words[1:]):  # a lengthened word may push its successor
-        if w.start < prev.start:
-            w.start = prev.start
-        w.end = max(w.end, w.start + MIN_WORD_S)
-    for w in words:
-        w.start, w.end = round(w.start, 3), round(max(w.end, w.start + MIN_WORD_S), 3)
-
-
-def _share_squeezed(words: list[Word]) -> None:
-    """A word the alignment squeezed to almost nothing next to a long neighbour
-    ("a" 0.70-1.24, "confused" 1.24-1.26) shares their joint span by spelling length."""
-    def letters(w: Word) -> int:
-        return max(1, sum(ch.isalnum() for ch in w.word))
-
-    for i, w in enumerate(words):
-        if w.end - w.start >= SQUEEZED_S:
-            continue
-        for j in (i - 1, i + 1):
-            if not 0 <= j < len(words):
-                continue
-            a, b = (words[j], w) if j < i else (w, words[j])
-            span = b.end - a.start
-            if abs(a.end - b.start) > 0.05 or span < 2 * SQUEEZED_S or words[j].end - words[j].start < 2 * SQUEEZED_S:
-                continue
-            cut = a.start + span * letters(a) / (letters(a) + letters(b))
-            cut = min(max(cut, a.start + SQUEEZED_S / 2), b.end - SQUEEZED_S / 2)
-            a.end = b.start = round(cut, 3)
-            break
+    return [h for h in holes if voiced(h, probs, max(threshold - 0.15, 0.01)) >= MIN_VOICED_S]
 
 
 def split_at_pauses(segment: Segment, pause: float = None) -> list[Segment]:
