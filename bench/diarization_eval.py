@@ -1,29 +1,38 @@
-"""Speaker diarization benchmark for app/diarize.py (a script, not a test).
+"""Speaker diarization benchmark for app/local/diarize.py, new vs old (a script, not a test).
 
-Run from the project root:  .venv/bin/python bench/diarization_eval.py
+Run from the project root:  .venv/bin/python bench/diarization_eval.py [--no-json] [--only new|old]
+Needs the bench-only package `pyannote.metrics` (pip install pyannote.metrics).
+
+Diarizers, both run in this same process on the same audio:
+  new   app/local/diarize.py: segmentation-3.0 + CAM++ (ONNX), overlap-aware
+  old   bench/old_diarize.py: the previous Silero VAD + Resemblyzer + agglomerative diarizer (its
+        model is taken from git history; without it the peer is skipped)
 
 Data (read-only, beside the project): ../shared/data
-  consultations/*.flac  doctor on channel 0, patient on channel 1, reference JSON per file;
-                        the two channels are mixed to mono before diarization
-  audio/ami_debug/*.wav meeting excerpts with overlapping speech, reference RTTM
+  audio/ami_debug/*.wav  three 30 s AMI meeting excerpts with overlapping speech, reference RTTM
+  consultations/*.flac   doctor on channel 0, patient on channel 1, reference JSON per file; the
+                         channels are mixed to mono before diarization (as the job pipeline does)
+  audio/jfk.flac, each consultation channel alone: one speaker
+  audio/stereo_diarization.wav: its two channels summed (two voices, partly at once)
 
-Metrics, on 10 ms frames:
-  acc    share of reference single-speaker speech time whose speaker, as `speaker_at` would
-         give it (largest overlap, else nearest turn), is the right one after the best
-         one-to-one mapping of hypothesis to reference speakers
-  DER    (missed + false alarm + confusion) / reference speech, overlapping reference speech
-         included, frames within 0.25 s of a reference boundary not scored
-  miss / FA / conf  the three DER parts
-  s/s    diarization compute time per second of audio (2 CPU cores here)
-Then: the speaker count found on one-speaker recordings (each consultation channel alone,
-jfk.flac) with max_speakers=4, and the peak memory of a fresh process diarizing one file.
+Metrics
+  DER    pyannote.metrics DiarizationErrorRate, overlapped speech scored (skip_overlap=False);
+         AMI: pooled over the three files (errors summed / reference speech summed), with no
+         collar and with a 0.25 s collar (pyannote's `collar` is the total width: 0.5)
+  acc    consultations: share of reference one-speaker speech time whose speaker, as
+         `speaker_at` gives it for a word there, is right after the best one-to-one mapping
+  k      speakers found (max_speakers=4 unless said), against the reference count
+  s/s    diarization compute time per second of audio (2 CPU cores here; shared, see the notes)
+  RSS    peak resident memory of a fresh process that diarizes the longest consultation
+JSON     (unless --no-json) what a reader of the job's transcript gets: app.local.pipeline's
+         transcribe_job with ShowSpeakerLabels, MaxSpeakerLabels 4 and Whisper tiny.en, then
+         results.speaker_labels.segments scored like the turns (AMI pooled DER, consultations)
 """
 
 from __future__ import annotations
 
-import itertools
+import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -34,177 +43,240 @@ import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from app.local.diarize import diarize  # noqa: E402
+sys.path.insert(0, str(ROOT / "bench"))
 
 DATA = ROOT.parent / "shared" / "data"
 FRAME = 0.01
-COLLAR = 0.25
 
 
-def to_frames(segments, n_frames):
-    """segments: [(start, end, label)] -> {label: bool frame mask}."""
-    masks = {}
-    for s, e, lab in segments:
-        m = masks.setdefault(lab, np.zeros(n_frames, bool))
-        m[int(round(s / FRAME)):int(round(e / FRAME))] = True
-    return masks
+# --------------------------------------------------------------------------- data
 
 
-def best_mapping(ref, hyp, scored):
-    """One-to-one hypothesis -> reference mapping maximising correctly labelled frames."""
-    r_labs, h_labs = list(ref), list(hyp)
-    best, best_map = -1, {}
-    for perm in itertools.permutations(r_labs + [None] * len(h_labs), len(h_labs)):
-        score = sum(int((hyp[h] & ref[r] & scored).sum()) for h, r in zip(h_labs, perm) if r is not None)
-        if score > best:
-            best, best_map = score, dict(zip(h_labs, perm))
-    return best_map
-
-
-def evaluate(ref_segs, turns, duration):
-    n = int(np.ceil(duration / FRAME)) + 1
-    ref = to_frames(ref_segs, n)
-    hyp = to_frames([(t.start, t.end, t.speaker) for t in turns], n)
-    n_ref = sum(m.astype(int) for m in ref.values())
-    n_hyp = sum((m.astype(int) for m in hyp.values()), np.zeros(n, int))
-
-    scored = np.ones(n, bool)  # collar around every reference boundary
-    c = int(round(COLLAR / FRAME))
-    for s, e, _ in ref_segs:
-        for b in (int(round(s / FRAME)), int(round(e / FRAME))):
-            scored[max(0, b - c):b + c] = False
-
-    mapping = best_mapping(ref, hyp, scored)
-    correct = sum(((hyp[h] & ref[r]).astype(int) for h, r in mapping.items() if r is not None),
-                  np.zeros(n, int))
-    total = n_ref[scored].sum()
-    miss = np.maximum(n_ref - n_hyp, 0)[scored].sum() / total
-    fa = np.maximum(n_hyp - n_ref, 0)[scored].sum() / total
-    conf = (np.minimum(n_ref, n_hyp) - correct)[scored].sum() / total
-
-    # accuracy as speaker_at would label words: every frame gets the nearest turn's speaker
-    single = n_ref == 1
-    label = np.full(n, -1)
-    if turns:
-        centers = (np.arange(n) + 0.5) * FRAME
-        starts = np.array([t.start for t in turns])
-        ends = np.array([t.end for t in turns])
-        speakers = np.array([t.speaker for t in turns])
-        prev = np.clip(np.searchsorted(starts, centers, side="right") - 1, 0, len(turns) - 1)
-        nxt = np.minimum(prev + 1, len(turns) - 1)
-        d_prev = np.maximum(np.maximum(starts[prev] - centers, centers - ends[prev]), 0)
-        d_next = np.maximum(starts[nxt] - centers, 0)
-        label = np.where(d_next < d_prev, speakers[nxt], speakers[prev])
-    inv = {r: h for h, r in mapping.items() if r is not None}
-    right = sum((ref[r] & (label == inv[r]) for r in ref if r in inv), np.zeros(n, bool))
-    acc = (right & single).sum() / max(single.sum(), 1)
-    return dict(acc=acc, der=miss + fa + conf, miss=miss, fa=fa, conf=conf, n_ref=len(ref))
-
-
-def load_consultation(flac):
-    audio, sr = sf.read(flac, dtype="float32")
-    assert sr == 16000 and audio.ndim == 2
-    meta = json.loads(Path(flac).with_suffix(".json").read_text())
-    segs = [(u["start"], u["end"], u["speaker"]) for u in meta["utterances"]]
-    return audio.mean(axis=1), segs
-
-
-def load_ami(wav):
+def load_ami(wav: Path):
     audio, sr = sf.read(wav, dtype="float32")
     assert sr == 16000
-    name = Path(wav).stem
     segs = []
-    for rttm in Path(wav).parent.glob("*.rttm"):
+    for rttm in wav.parent.glob("*.rttm"):
         for line in rttm.read_text().splitlines():
             f = line.split()
-            if f and f[0] == "SPEAKER" and f[1] == name:
+            if f and f[0] == "SPEAKER" and f[1] == wav.stem:
                 segs.append((float(f[3]), float(f[3]) + float(f[4]), f[7]))
     return audio, segs
 
 
-def main():
-    cases = [(Path(f).stem, "consult", *load_consultation(f))
-             for f in sorted((DATA / "consultations").glob("*.flac"))]
-    cases += [(Path(f).stem, "AMI", *load_ami(f))
-              for f in sorted((DATA / "audio" / "ami_debug").glob("*.wav"))]
-    if not cases:
-        sys.exit(f"no data under {DATA}")
-
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    t0 = time.perf_counter()
-    diarize(np.zeros(16000, np.float32))  # load the ONNX model and the VAD once
-    load_s = time.perf_counter() - t0
-
-    head = f"{'file':22} {'set':8} {'max':>3} {'ref k':>5} {'hyp k':>5} {'acc %':>6} {'DER %':>6} " \
-           f"{'miss':>5} {'FA':>5} {'conf':>5} {'audio s':>7} {'s/s':>6}"
-    print(head)
-    print("-" * len(head))
-    rows = []
-    for name, kind, audio, segs in cases:
-        for max_spk in (2, 4):
-            t0 = time.perf_counter()
-            turns = diarize(audio, max_speakers=max_spk)
-            dt = time.perf_counter() - t0
-            dur = len(audio) / 16000
-            m = evaluate(segs, turns, dur)
-            k = len({t.speaker for t in turns})
-            rows.append((kind, max_spk, m, dt, dur))
-            print(f"{name:22} {kind:8} {max_spk:>3} {m['n_ref']:>5} {k:>5} {100 * m['acc']:6.1f} "
-                  f"{100 * m['der']:6.1f} {100 * m['miss']:5.1f} {100 * m['fa']:5.1f} "
-                  f"{100 * m['conf']:5.1f} {dur:7.1f} {dt / dur:6.4f}")
-    print("-" * len(head))
-    for kind in ("consult", "AMI"):
-        for max_spk in (2, 4):
-            sel = [r for r in rows if r[0] == kind and r[1] == max_spk]
-            if not sel:
-                continue
-            acc = np.mean([r[2]["acc"] for r in sel])
-            der = np.mean([r[2]["der"] for r in sel])
-            rt = sum(r[3] for r in sel) / sum(r[4] for r in sel)
-            print(f"{'mean':22} {kind:8} {max_spk:>3} {'':>5} {'':>5} {100 * acc:6.1f} {100 * der:6.1f} "
-                  f"{'':>5} {'':>5} {'':>5} {'':>7} {rt:6.4f}")
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nmodel + VAD load {load_s:.2f} s; peak RSS of this script {rss:.0f} MB "
-          f"(all audio loaded, before diarization: {rss0:.0f} MB)")
-    single_speaker_table()
-    longest = max((DATA / "consultations").glob("*.flac"), key=lambda f: sf.info(f).duration, default=None)
-    if longest is not None:
-        print(f"fresh process, {longest.name} only: {isolated_rss(longest)}")
+def load_consultation(flac: Path):
+    stereo, sr = sf.read(flac, dtype="float32")
+    assert sr == 16000 and stereo.ndim == 2
+    meta = json.loads(flac.with_suffix(".json").read_text())
+    segs = [(u["start"], u["end"], u["speaker"]) for u in meta["utterances"]]
+    return stereo, segs
 
 
-def single_speaker_table():
-    """Speaker-count estimation on one-speaker recordings: each channel alone, and jfk.flac."""
-    from faster_whisper import decode_audio
-
-    print(f"\n{'one-speaker recording':34} {'max':>3} {'hyp k':>5} {'audio s':>7}")
-    items = [("jfk.flac", decode_audio(str(DATA / "audio" / "jfk.flac")))]
-    for f in sorted((DATA / "consultations").glob("*.flac")):
-        stereo = sf.read(f, dtype="float32")[0]
-        items += [(f"{f.stem} ch{c} only", stereo[:, c]) for c in (0, 1)]
-    for name, audio in items:
-        k = len({t.speaker for t in diarize(audio, max_speakers=4)})
-        print(f"{name:34} {4:>3} {k:>5} {len(audio) / 16000:7.1f}")
+# --------------------------------------------------------------------------- scoring
 
 
-def isolated_rss(flac):
-    """Peak RSS of a fresh process that loads one file as mono and diarizes it (Linux: VmHWM,
-    reset after loading the audio, so the figure is diarization's own peak plus the baseline)."""
+def annotation(segs):
+    from pyannote.core import Annotation, Segment
+
+    ann = Annotation()
+    for i, (s, e, lab) in enumerate(segs):
+        if e > s:
+            ann[Segment(s, e), i] = lab
+    return ann
+
+
+def der_parts(ref_segs, hyp_segs, collar: float) -> dict:
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    metric = DiarizationErrorRate(collar=2 * collar, skip_overlap=False)
+    d = metric(annotation(ref_segs), annotation(hyp_segs), detailed=True)
+    return {k: d[k] for k in ("missed detection", "false alarm", "confusion", "total")}
+
+
+def pooled(parts: list[dict]) -> float:
+    err = sum(p["missed detection"] + p["false alarm"] + p["confusion"] for p in parts)
+    return 100 * err / max(sum(p["total"] for p in parts), 1e-9)
+
+
+def word_accuracy(ref_segs, hyp_segs, duration, speaker_at, turn_type):
+    """Share of reference one-speaker speech (10 ms frames) whose speaker_at label is right under
+    the best one-to-one mapping of hypothesis to reference speakers."""
+    from pyannote.metrics.diarization import DiarizationErrorRate  # noqa: F401 (scipy present)
+    from scipy.optimize import linear_sum_assignment
+
+    n = int(np.ceil(duration / FRAME)) + 1
+    refs = sorted({s[2] for s in ref_segs})
+    ref = np.zeros((len(refs), n), bool)
+    for s, e, lab in ref_segs:
+        ref[refs.index(lab), int(round(s / FRAME)):int(round(e / FRAME))] = True
+    single = ref.sum(axis=0) == 1
+    turns = sorted((turn_type(s, e, c) for s, e, c in hyp_segs), key=lambda t: t.start)
+    centers = (np.arange(n) + 0.5) * FRAME
+    label = np.array([speaker_at(turns, c - 0.005, c + 0.005) for c in centers[single]])
+    hyps = sorted(set(label.tolist())) or [0]
+    conf = np.array([[np.sum((label == h) & ref[r, single]) for h in hyps] for r in range(len(refs))])
+    rows, cols = linear_sum_assignment(-conf)
+    return conf[rows, cols].sum() / max(single.sum(), 1)
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def speaker_count(segs) -> int:
+    return len({s[2] for s in segs})
+
+
+def run_diarizer(name, module, ami, consults, jfk, stereo_mix):
+    diarize = module.diarize
+    diarize(np.zeros(16000, np.float32))  # load the models once
+    times, audio_s = [], []
+
+    def timed(audio, k=4):
+        t0 = time.perf_counter()
+        turns = diarize(audio, max_speakers=k)
+        times.append(time.perf_counter() - t0)
+        audio_s.append(len(audio) / 16000)
+        return [(t.start, t.end, t.speaker) for t in turns]
+
+    out = {"name": name, "ami": {}, "consult": {}, "single": {}}
+    parts0, parts25 = [], []
+    for stem, (audio, ref) in ami.items():
+        hyp = timed(audio)
+        p0, p25 = der_parts(ref, hyp, 0.0), der_parts(ref, hyp, 0.25)
+        parts0.append(p0)
+        parts25.append(p25)
+        out["ami"][stem] = dict(k=speaker_count(hyp), ref_k=speaker_count(ref), der=pooled([p0]),
+                                der25=pooled([p25]), k2=speaker_count(timed(audio, 2)))
+    out["ami_der"], out["ami_der25"] = pooled(parts0), pooled(parts25)
+    out["ami_parts"] = {k: sum(p[k] for p in parts0) for k in parts0[0]}
+    for stem, (stereo, ref) in consults.items():
+        mix = stereo.mean(axis=1)
+        hyp = timed(mix)
+        out["consult"][stem] = dict(
+            k=speaker_count(hyp), der25=pooled([der_parts(ref, hyp, 0.25)]),
+            acc=100 * word_accuracy(ref, hyp, len(mix) / 16000, module.speaker_at, module.SpeakerTurn))
+        for c in (0, 1):
+            out["single"][f"{stem} ch{c}"] = speaker_count(timed(np.ascontiguousarray(stereo[:, c])))
+    out["single"]["jfk.flac"] = speaker_count(timed(jfk))
+    out["single"]["jfk.flac, max 1"] = speaker_count(timed(jfk, 1))
+    hyp = timed(stereo_mix)
+    out["stereo_mix"] = hyp
+    out["s_per_s"] = sum(times) / sum(audio_s)
+    out["audio_s"] = sum(audio_s)
+    return out
+
+
+def isolated_rss(module_name: str, flac: Path) -> str:
+    """Peak RSS (VmHWM) of a fresh process that imports the diarizer and diarizes one file."""
     code = f"""
-import gc, sys
-sys.path.insert(0, {str(ROOT)!r})
+import sys
+sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'bench')!r}]
 import soundfile as sf
 mb = lambda key: int([l for l in open("/proc/self/status") if l.startswith(key)][0].split()[1]) / 1024
 audio = sf.read({str(flac)!r}, dtype="float32")[0].mean(axis=1)
-gc.collect()
 before = mb("VmRSS")
-open("/proc/self/clear_refs", "w").write("5")  # reset the peak (VmHWM)
-from app.local.diarize import diarize
-diarize(audio, max_speakers=2)
-print(f"peak RSS {{mb('VmHWM'):.0f}} MB during import + diarize, {{before:.0f}} MB before "
-      f"(python, numpy, soundfile and {{len(audio) / 16000:.0f}} s of audio)")
+import importlib
+m = importlib.import_module({module_name!r})
+if hasattr(m, "ensure_model"):
+    m.ensure_model()
+m.diarize(audio, max_speakers=4)
+print(f"{{mb('VmHWM'):.0f}} MB peak ({{before:.0f}} MB before: python, numpy, {{len(audio) / 16000:.0f}} s of audio)")
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     return done.stdout.strip() or f"not measured ({done.stderr.strip().splitlines()[-1:]})"
+
+
+def json_reader_scores(ami, consults):
+    """Score results.speaker_labels.segments of a real transcribe_job (tiny.en)."""
+    from app.local import asr, pipeline
+
+    model = asr.load_model(str(asr.resolve_model("tiny.en")))
+    request = {"MedicalTranscriptionJobName": "x", "LanguageCode": "en-US",
+               "Media": {"MediaFileUri": "file:///x"}, "OutputBucketName": "b", "Specialty": "PRIMARYCARE",
+               "Type": "CONVERSATION", "Settings": {"ShowSpeakerLabels": True, "MaxSpeakerLabels": 4}}
+
+    def segments(audio):
+        doc = pipeline.transcribe_job(request, [audio], model)
+        segs = doc["results"].get("speaker_labels", {}).get("segments", [])
+        return [(float(s["start_time"]), float(s["end_time"]), s["speaker_label"]) for s in segs]
+
+    parts0, parts25 = [], []
+    rows = []
+    for stem, (audio, ref) in ami.items():
+        hyp = segments(audio)
+        parts0.append(der_parts(ref, hyp, 0.0))
+        parts25.append(der_parts(ref, hyp, 0.25))
+        rows.append(f"  {stem:24} k {speaker_count(hyp)} (ref {speaker_count(ref)})")
+    rows.append(f"  AMI pooled DER {pooled(parts0):.1f} % no collar, {pooled(parts25):.1f} % 0.25 s collar")
+    for stem, (stereo, ref) in consults.items():
+        hyp = segments(stereo.mean(axis=1))
+        rows.append(f"  {stem:24} k {speaker_count(hyp)} DER(0.25) {pooled([der_parts(ref, hyp, 0.25)]):.1f} %")
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--no-json", action="store_true", help="skip the transcribe_job scoring (ASR, slow)")
+    ap.add_argument("--only", choices=["new", "old"])
+    ap.add_argument("--no-consultations", action="store_true", help="AMI, jfk and the stereo mix only")
+    args = ap.parse_args()
+
+    from faster_whisper import decode_audio
+
+    ami = {f.stem: load_ami(f) for f in sorted((DATA / "audio" / "ami_debug").glob("*.wav"))}
+    consults = {} if args.no_consultations else {
+        f.stem: load_consultation(f) for f in sorted((DATA / "consultations").glob("*.flac"))}
+    jfk = decode_audio(str(DATA / "audio" / "jfk.flac"))
+    left, right = decode_audio(str(DATA / "audio" / "stereo_diarization.wav"), split_stereo=True)
+    if not ami:
+        sys.exit(f"no data under {DATA}")
+
+    import old_diarize
+    from app.local import diarize as new_diarize
+
+    peers = [("new", new_diarize, "app.local.diarize")]
+    if old_diarize.ensure_model():
+        peers.append(("old", old_diarize, "old_diarize"))
+    else:
+        print("old diarizer skipped: its model is not in this checkout's git history")
+    peers = [p for p in peers if args.only in (None, p[0])]
+
+    results = []
+    for name, module, module_name in peers:
+        r = run_diarizer(name, module, ami, consults, jfk, left + right)
+        longest = max(consults, key=lambda k: len(consults[k][0]), default=None)
+        r["rss"] = isolated_rss(module_name, DATA / "consultations" / f"{longest}.flac") if longest else "-"
+        results.append(r)
+
+    print("\n| | " + " | ".join(r["name"] for r in results) + " |")
+    print("|---|" + "---|" * len(results))
+
+    def row(label, fn):
+        print(f"| {label} | " + " | ".join(fn(r) for r in results) + " |")
+
+    row("AMI pooled DER, no collar", lambda r: f"{r['ami_der']:.1f} %")
+    row("AMI pooled DER, 0.25 s collar", lambda r: f"{r['ami_der25']:.1f} %")
+    row("AMI miss / FA / confusion (s)", lambda r: " / ".join(
+        f"{r['ami_parts'][k]:.1f}" for k in ("missed detection", "false alarm", "confusion")))
+    for stem in ami:
+        row(f"{stem}: speakers found (ref {results[0]['ami'][stem]['ref_k']}), max 4 / max 2",
+            lambda r, s=stem: f"{r['ami'][s]['k']} / {r['ami'][s]['k2']}")
+        row(f"{stem}: DER no collar / 0.25", lambda r, s=stem: f"{r['ami'][s]['der']:.1f} / {r['ami'][s]['der25']:.1f} %")
+    for stem in consults:
+        row(f"{stem} mix: speakers (ref 2), acc, DER 0.25", lambda r, s=stem: (
+            f"{r['consult'][s]['k']}, {r['consult'][s]['acc']:.1f} %, {r['consult'][s]['der25']:.1f} %"))
+    row("one-speaker recordings with 1 speaker found", lambda r: (
+        f"{sum(v == 1 for v in r['single'].values())} of {len(r['single'])}"))
+    for key in results[0]["single"]:
+        row(f"  {key}", lambda r, k=key: str(r["single"][k]))
+    row("stereo_diarization.wav L+R: turns", lambda r: "; ".join(f"{s:.1f}-{e:.1f} s{c}" for s, e, c in r["stereo_mix"]))
+    row("s per audio s", lambda r: f"{r['s_per_s']:.3f} (over {r['audio_s']:.0f} s)")
+    row("peak RSS, longest consultation", lambda r: r["rss"])
+
+    if not args.no_json and "new" in [r["name"] for r in results]:
+        print("\nJSON reader (transcribe_job, tiny.en, current app.local.diarize):")
+        for line in json_reader_scores(ami, consults):
+            print(line)
 
 
 if __name__ == "__main__":
