@@ -145,9 +145,10 @@ def speaker_labels(items: list[dict], turns=None, channel: int = 0) -> dict:
     """``results.speaker_labels``: who spoke when, with each segment's words.
 
     With the diarizer's ``turns`` (objects with ``start``, ``end``, ``speaker``), every turn
-    that holds words is one segment spanning the turn (stretched to its words), so a
-    segment's times are the speaker's speech, not the words' ends; turns of two speakers
-    may overlap. Without turns, one segment per run of one speaker's words.
+    is one segment spanning the turn (stretched to its words), with the words the speaker
+    said in it: a segment's times are the speaker's speech, not the words' ends, and a turn
+    whose speech yielded no words is still there (with no items). Turns of two speakers may
+    overlap. Without turns, one segment per run of one speaker's words.
     """
     words = [i for i in items if i["type"] == "pronunciation"]
     spans: list[list] = []  # [start, end, speaker, words]
@@ -163,7 +164,8 @@ def speaker_labels(items: list[dict], turns=None, channel: int = 0) -> dict:
         for k, turn in enumerate(turns):
             own.setdefault(turn.speaker, []).append((k, turn))
         starts = {spk: [t.start for _, t in mine] for spk, mine in own.items()}
-        by_turn: dict[int, list] = {}
+        # every turn is a segment, also one whose speech yielded no words: who spoke when is kept
+        by_turn: dict[int, list] = {k: [t.start, t.end, t.speaker, []] for k, t in enumerate(turns)}
         for item in words:
             mine = own.get(item["speaker"])
             if not mine:
@@ -174,13 +176,13 @@ def speaker_labels(items: list[dict], turns=None, channel: int = 0) -> dict:
             near = mine[max(0, at - 3): at + 1]
             k, turn = max(near, key=lambda kt: (min(kt[1].end, item["end"]) - max(kt[1].start, item["start"]),
                                                  -abs(kt[1].start - item["start"])))
-            span = by_turn.setdefault(k, [turn.start, turn.end, turn.speaker, []])
+            span = by_turn[k]
             span[0], span[1] = min(span[0], item["start"]), max(span[1], item["end"])
             span[3].append(item)
         spans = sorted(by_turn.values(), key=lambda s: (s[0], s[1]))
     segments = [{"start_time": fmt_time(start), "end_time": fmt_time(end), "speaker_label": f"spk_{speaker}",
                  "items": [timed(i) for i in members]} for start, end, speaker, members in spans]
-    speakers = len({i["speaker"] for i in items if "speaker" in i})
+    speakers = len({i["speaker"] for i in items if "speaker" in i} | {span[2] for span in spans})
     return {"channel_label": f"ch_{channel}", "speakers": speakers, "segments": segments}
 
 
