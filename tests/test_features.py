@@ -218,3 +218,31 @@ def test_alternatives_vocabulary_and_phi_together(engine, tmp_path, tmp_path_fac
     contents = [i["alternatives"][0]["content"] for i in words(results["items"])]
     assert "DOB" in contents  # "date of birth", written as DisplayAs says
     assert "DOB" in results["transcripts"][0]["transcript"]
+
+
+def test_speaker_segments_of_a_real_meeting_follow_who_spoke(engine):
+    # AMI dev00, two far-field speakers taking turns: what a reader of the JSON gets
+    _, results = run(engine, "speakers-meeting", AUDIO / "ami_debug" / "dev00.wav", Type="CONVERSATION",
+                     Settings={"ShowSpeakerLabels": True, "MaxSpeakerLabels": 4})
+    labels = results["speaker_labels"]
+    assert labels["speakers"] == 2
+    reference = [line.split() for line in (AUDIO / "ami_debug" / "debug.development.rttm").read_text().splitlines()
+                 if line.split()[1] == "dev00"]
+    frames = np.arange(0, 30, 0.05)
+    ref = [{r[7] for r in reference if float(r[3]) <= t < float(r[3]) + float(r[4])} for t in frames]
+    hyp = [{s["speaker_label"] for s in labels["segments"] if float(s["start_time"]) <= t < float(s["end_time"])}
+           for t in frames]
+    people, speakers = sorted({r[7] for r in reference}), sorted({s["speaker_label"] for s in labels["segments"]})
+    single = [(r, h) for r, h in zip(ref, hyp) if len(r) == 1]
+    best = max(sum(len(h) == 1 and mapping.get(next(iter(h))) in r for r, h in single)
+               for mapping in (dict(zip(perm, people)) for perm in itertools.permutations(speakers)))
+    assert best / len(single) >= 0.8  # one-speaker speech given to the right speaker
+    speech = sum(bool(r) for r in ref)
+    assert sum(bool(h) for h, r in zip(hyp, ref) if r) / speech >= 0.8  # speech is covered by segments
+    for seg in labels["segments"]:
+        assert {it["speaker_label"] for it in seg["items"]} <= {seg["speaker_label"]}
+    # MaxSpeakerLabels is an upper bound (AWS's minimum is 2): tst00 has four people
+    _, capped = run(engine, "speakers-meeting-2", AUDIO / "ami_debug" / "tst00.wav", Type="CONVERSATION",
+                    Settings={"ShowSpeakerLabels": True, "MaxSpeakerLabels": 2})
+    assert capped["speaker_labels"]["speakers"] == 2
+    assert {i["speaker_label"] for i in capped["items"]} <= {"spk_0", "spk_1"}
