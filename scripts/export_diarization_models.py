@@ -31,7 +31,7 @@ Checks (printed; the script fails if one does not hold):
                 and the share of frames whose powerset class (argmax) agrees (must be >= 99.9 %)
   CAM++:        the float32 export vs torch (cosine >= 0.99999) and the 8-bit file vs torch
                 (cosine >= 0.985) on fbank features of real speech of 1-10 s
-  fbank:        app/local/diarize.py's numpy Kaldi fbank vs kaldi-native-fbank (max |d| < 1e-3)
+  fbank:        app/local/speaker_models.py's numpy Kaldi fbank vs kaldi-native-fbank (max |d| < 1e-3)
 The TorchScript-based exporter (dynamo=False) with a fixed opset gives byte-identical files from
 run to run with the same torch/onnx versions; the SHA-256s of the written files are printed.
 """
