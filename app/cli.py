@@ -488,6 +488,9 @@ def _one_line(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .privacy import restrict_new_files
+
+    restrict_new_files()  # everything ClinScribe writes may hold PHI: owner-only
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     if not argv:

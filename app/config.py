@@ -13,14 +13,15 @@ from pathlib import Path
 
 import platformdirs
 
+from .privacy import private_folder
+
 APP_NAME = "ClinScribe"
 
 
 def home() -> Path:
     env = os.environ.get("CLINSCRIBE_HOME")
     path = Path(env).expanduser() if env else platformdirs.user_data_path(APP_NAME, appauthor=False)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_folder(path)  # PHI: owner-only
 
 
 @dataclass
@@ -58,6 +59,9 @@ class Settings:
         return path
 
     def buckets_root(self, base: Path | None = None) -> Path:
-        root = Path(self.storage_root).expanduser() if self.storage_root else (base or home()) / "buckets"
-        root.mkdir(parents=True, exist_ok=True)
+        if not self.storage_root:
+            return private_folder((base or home()) / "buckets")  # recordings and transcripts: owner-only
+        # a folder the user chose: created owner-only, but what the user keeps there is not touched
+        root = Path(self.storage_root).expanduser()
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
         return root

@@ -49,6 +49,7 @@ from botocore.config import Config
 
 from .. import service
 from ..config import Settings, home
+from ..privacy import private_folder, restrict_new_files
 from ..objectstore import parse_s3_uri
 from ..outputs import output_key
 from ..validation import START, validate
@@ -217,7 +218,8 @@ class AwsEngine(TranscriptionEngine):
 
     def __init__(self, settings: Settings | None = None, base: Path | None = None, *,
                  session: boto3.Session | None = None, client_config: Config | None = None, **ignored):
-        self.home = Path(base) if base else home()
+        restrict_new_files()  # fetched transcripts hold PHI: owner-only
+        self.home = private_folder(Path(base)) if base else home()
         self.settings = settings or Settings.load(self.home)
         self.region = self.settings.aws_region or None
         self.endpoint_url = self.settings.aws_endpoint_url or None

@@ -21,6 +21,7 @@ from filelock import FileLock, Timeout
 from .. import service
 from ..local import asr, media
 from ..config import Settings, home
+from ..privacy import private_folder, restrict_new_files
 from ..jobstore import COMPLETED, FAILED, IN_PROGRESS, JobRecord, JobStore
 from ..objectstore import LocalObjectStore, ObjectNotFound
 from ..vocabstore import FAILED as VOCAB_FAILED
@@ -84,7 +85,8 @@ class LocalEngine(TranscriptionEngine):
                  model: str | None = None, device: str | None = None, compute_type: str | None = None,
                  max_media_bytes: int = media.MAX_FILE_BYTES, spawn_worker: bool = True,
                  decode: dict | None = None):
-        self.home = Path(base) if base else home()
+        restrict_new_files()  # jobs, audio copies, transcripts, logs: owner-only (PHI)
+        self.home = private_folder(Path(base)) if base else home()
         self.settings = settings or Settings.load(self.home)
         self.store = JobStore(self.home / "jobs.db")
         self.vocabularies = VocabularyStore(self.home / "jobs.db")

@@ -137,6 +137,9 @@ def serve(base: Path, idle_seconds: float = 30.0) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ..privacy import restrict_new_files
+
+    restrict_new_files()  # transcripts and logs: owner-only
     parser = argparse.ArgumentParser(prog="clinscribe _worker")
     parser.add_argument("--home", required=True)
     parser.add_argument("--idle-seconds", type=float,
