@@ -226,9 +226,6 @@ def cmd_get_transcript(args) -> int:
     return 0
 
 
-def _job_name_for(path: Path) -> str:
-    stem = re.sub(r"[^0-9a-zA-Z._-]+", "-", path.stem).strip("-.") or "recording"
-    return f"{stem[:150]}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
 def cmd_transcribe(args) -> int:
@@ -236,7 +233,10 @@ def cmd_transcribe(args) -> int:
     source = Path(args.file).expanduser()
     if not source.is_file():
         raise UsageError(f"No such file: {source}")
-    name = args.job_name or _job_name_for(source)
+    from .outputs import job_name
+
+    # a neutral name unless asked: a file name often carries the patient's name into the job list
+    name = args.job_name or job_name(source.stem if args.name_from_file else None)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     if engine.name == "aws":
         def uploaded(sent: int, total: int) -> None:
@@ -436,7 +436,9 @@ def build_parser() -> argparse.ArgumentParser:
     _engine_options(p)
     p.add_argument("file", help="recording: mp3 mp4 wav flac ogg amr webm m4a")
     p.add_argument("--type", choices=("DICTATION", "CONVERSATION"), default="DICTATION")
-    p.add_argument("--job-name", help="job name (default: from the file name and time)")
+    p.add_argument("--job-name", help="job name (default: clinscribe-<date>-<time>-<id>)")
+    p.add_argument("--name-from-file", action="store_true",
+                   help="name the job after the file (it may carry a patient's name)")
     p.add_argument("--output-bucket-name", help="default: the settings' output bucket")
     p.add_argument("--output-key")
     p.add_argument("--settings", help="as for start-medical-transcription-job")

@@ -33,7 +33,9 @@ def test_transcribe_one_step(cli):
     proc = cli("transcribe", AUDIO / "jfk.flac", "--text", check_rc=0)
     lines = proc.stdout.strip().splitlines()
     assert wer(JFK_TEXT, lines[0]) == 0
-    assert lines[-1].startswith("Job jfk-") and " COMPLETED. Transcript: file://" in lines[-1]
+    # a neutral job name: a file name may carry a patient's name into the job list
+    assert lines[-1].startswith("Job clinscribe-") and " COMPLETED. Transcript: file://" in lines[-1]
+    assert "jfk" not in lines[-1].split(" COMPLETED")[0]
     path = lines[-1].split("Transcript: file://", 1)[1]
     assert json.loads(open(path).read())["status"] == "COMPLETED"
 
@@ -136,3 +138,17 @@ def test_untranscribed_speech_is_reported_in_one_line(capsys):
     assert err == ["Note: 1 stretch(es) of speech could not be transcribed: 4.2-5.5 s (ch_1). Listen to them in the app."]
     _warn_untranscribed({"transcripts": [{"transcript": "x"}]})
     assert capsys.readouterr().err == ""
+
+
+def test_job_names_are_neutral_unless_the_file_name_is_asked_for():
+    from app.outputs import job_name
+    from app.validation import START, validate
+
+    names = {job_name() for _ in range(20)}
+    assert len(names) == 20 and all(n.startswith("clinscribe-") for n in names)
+    named = job_name("Smith, John 12.03")
+    assert named.startswith("Smith-John-12.03-")
+    for n in (*names, named, job_name("x" * 300)):  # valid AWS job names
+        validate(START, {"MedicalTranscriptionJobName": n, "LanguageCode": "en-US",
+                         "Media": {"MediaFileUri": "s3://clinic-media/k.wav"}, "OutputBucketName": "clinic-notes",
+                         "Specialty": "PRIMARYCARE", "Type": "DICTATION"})

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -27,9 +25,11 @@ def describe_error(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def unique_job_name(stem: str = "clinscribe") -> str:
-    stem = re.sub(r"[^0-9A-Za-z._-]+", "-", stem).strip("-._")[:60] or "clinscribe"
-    return f"{stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+def unique_job_name(stem: str | None = None) -> str:
+    """A fresh job name (neutral unless ``stem`` is given: see app.outputs.job_name)."""
+    from ..outputs import job_name
+
+    return job_name(stem)
 
 
 def dark_theme() -> bool:

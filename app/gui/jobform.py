@@ -345,7 +345,7 @@ class JobForm(QWidget):
         else:
             self.media_info.setText("")
         if self.local_path:
-            self.name.setText(unique_job_name(self.local_path.stem))
+            self.name.setText(unique_job_name())  # never the file name: it may name the patient
 
     def load_request(self, engine: str, job: dict, local_path: Path | None) -> None:
         """Fill the form from an existing job (re-run with changed settings)."""
@@ -476,7 +476,7 @@ class JobForm(QWidget):
         def done(name):
             ctx.media.set(kind, name, local)
             self.status.setText(f"Job {name} submitted.")
-            self.name.setText(unique_job_name(local.stem if local else "clinscribe"))
+            self.name.setText(unique_job_name())
             self.revalidate()
             ctx.jobs_changed.emit()
             self.submitted.emit(kind, name)
