@@ -59,22 +59,6 @@ def segment_items(segment: Segment, **labels) -> list[dict]:
     return items
 
 
-def flatten(runs: Iterable[list[dict]]) -> tuple[list[dict], list[list[int]]]:
-    """One item list, and per non-empty run the indices of its items."""
-    items: list[dict] = []
-    groups: list[list[int]] = []
-    for run in runs:
-        if any(item["type"] == "pronunciation" for item in run):
-            groups.append(list(range(len(items), len(items) + len(run))))
-            items.extend(run)
-    return items, groups
-
-
-def items_from_segments(segments: Iterable[Segment], **labels) -> tuple[list[dict], list[list[int]]]:
-    """Items for the words of ``segments`` and, per segment, the indices of its items."""
-    return flatten(segment_items(segment, **labels) for segment in segments)
-
-
 def text_of(items: Iterable[dict]) -> str:
     out = []
     for item in items:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.local import asr, decoding, pipeline
+from app.local import asr, decoding, pipeline, vad, wordtimes
 
 from helpers import AUDIO, STEREO_RIGHT, job_request, normalise
 
@@ -101,8 +101,8 @@ def _check_times(words, probs=None):
         assert s2 >= s1  # never backwards within a channel
     if probs is not None:
         for start, end in times:  # a word never spans more than about a second of silence
-            frames = probs[int(start / decoding.FRAME_S): int(np.ceil(end / decoding.FRAME_S))]
-            assert (frames < decoding.SILENCE_PROB).sum() * decoding.FRAME_S <= 1.0, (start, end)
+            frames = probs[int(start / vad.FRAME_S): int(np.ceil(end / vad.FRAME_S))]
+            assert (frames < wordtimes.SILENCE_PROB).sum() * vad.FRAME_S <= 1.0, (start, end)
 
 
 def test_channels_interleave_in_time_and_times_are_sound(model, voices):
@@ -116,7 +116,7 @@ def test_channels_interleave_in_time_and_times_are_sound(model, voices):
     assert sum(a != b for a, b in zip(labels, labels[1:])) >= 2, "both talk from t = 0: the channels interleave"
     assert normalise(results["transcripts"][0]["transcript"]).startswith("he the")  # merged text in time order
     for channel, audio in (("ch_0", left), ("ch_1", right)):
-        _check_times(_words(results, channel), decoding.speech_probabilities(audio))
+        _check_times(_words(results, channel), vad.speech_probabilities(audio))
     for segment in results["audio_segments"]:  # each audio segment is one channel's, in its item order
         assert len({results["items"][k].get("channel_label") for k in segment["items"]}) == 1
 
@@ -128,7 +128,7 @@ def test_words_stay_inside_the_speech_of_a_far_field_meeting(model):
     results = pipeline.transcribe_job(job_request("meeting", "file:///x"), [audio], model)["results"]
     words = _words(results)
     assert words
-    _check_times(words, decoding.speech_probabilities(audio))
+    _check_times(words, vad.speech_probabilities(audio))
     # "Yep, let's take him out today." no longer stretches over the 16 s of silence after "Yep"
     for segment in results["audio_segments"]:
         seg_words = [results["items"][k] for k in segment["items"] if results["items"][k]["type"] == "pronunciation"]

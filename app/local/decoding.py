@@ -25,6 +25,7 @@ It uses faster-whisper internals (``model.model.generate``/``align``, ``encode``
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -32,8 +33,8 @@ from typing import Callable
 
 import numpy as np
 
-from .vad import FRAME_S, SAMPLE_RATE, speech_probabilities, speech_regions, voiced  # noqa: F401
-from .wordtimes import SILENCE_PROB, fix_word_times  # noqa: F401
+from .vad import SAMPLE_RATE, speech_probabilities, speech_regions, voiced
+from .wordtimes import fix_word_times
 
 TESTED_FASTER_WHISPER = "1.2.1"        # the internals below were checked on this version
 CPU_BATCH = 3                         # each chunk in a batch holds ~90 MB of beam cache (tiny.en, beam 5):
@@ -64,10 +65,6 @@ class Hypothesis:
     text: str
     avg_logprob: float
     words: list[Word] = field(default_factory=list)
-
-    @property
-    def confidence(self) -> float:
-        return math.exp(self.avg_logprob)
 
 
 @dataclass
@@ -106,6 +103,7 @@ class _Chunk:
     def audio(self, audio: np.ndarray) -> np.ndarray:
         return np.concatenate([audio[s:e] for s, e in self.regions]).astype(np.float32, copy=False)
 
+    @functools.cached_property
     def islands(self) -> list[tuple[float, float]]:
         """The regions' extent in seconds, regions that touch (the VAD split them at a short
         dip) joined: a word may cross between touching regions, never across a silence."""
@@ -250,7 +248,7 @@ class Decoder:
         if not word["word"].strip():
             return None
         middle, _ = chunk.to_original((word["start"] + word["end"]) / 2)
-        lo, hi = next((a, b) for a, b in chunk.islands() if middle <= b + 1e-9)
+        lo, hi = next((a, b) for a, b in chunk.islands if middle <= b + 1e-9)
         start, _ = chunk.to_original(word["start"])
         end, _ = chunk.to_original(word["end"])
         start, end = min(max(start, lo), middle), max(min(end, hi), middle)
@@ -287,7 +285,7 @@ def chunk_holes(chunk: _Chunk, segment: Segment | None, probs: np.ndarray,
         lo, hi = s / SAMPLE_RATE, e / SAMPLE_RATE
         if not any(w.end > lo and w.start < hi for w in words):
             holes.append((lo, hi))
-    for lo, hi in chunk.islands():  # long gaps between the words of one stretch of speech
+    for lo, hi in chunk.islands:  # long gaps between the words of one stretch of speech
         inside = [w for w in words if w.end > lo and w.start < hi]
         cursor = lo
         for w in (inside + [Word(hi, hi, "", 0.0)]) if inside else []:
