@@ -18,7 +18,7 @@ from typing import Any
 import botocore.exceptions
 
 from . import __version__
-from .service import operation_model
+from .core.service import operation_model
 
 EXIT_PARAM, EXIT_SERVICE, EXIT_OTHER = 252, 254, 255
 
@@ -233,7 +233,7 @@ def cmd_transcribe(args) -> int:
     source = Path(args.file).expanduser()
     if not source.is_file():
         raise UsageError(f"No such file: {source}")
-    from .outputs import job_name
+    from .core.outputs import job_name
 
     # a neutral name unless asked: a file name often carries the patient's name into the job list
     name = args.job_name or job_name(source.stem if args.name_from_file else None)
@@ -297,7 +297,7 @@ def cmd_put_object(args) -> int:
 def cmd_settings(args) -> int:
     from dataclasses import asdict
 
-    from .config import Settings, home
+    from .core.config import Settings, home
 
     settings = Settings.load()
     changed = False
@@ -320,7 +320,7 @@ def cmd_settings(args) -> int:
 def cmd_aws_login(args) -> int:
     import getpass
 
-    from .credentials import mask, save_aws_keys
+    from .store.credentials import mask, save_aws_keys
 
     if not sys.stdin.isatty():
         raise UsageError("aws-login asks for the keys at a terminal")
@@ -333,7 +333,7 @@ def cmd_aws_login(args) -> int:
 
 
 def cmd_aws_logout(args) -> int:
-    from .credentials import delete_aws_keys
+    from .store.credentials import delete_aws_keys
 
     delete_aws_keys()
     print("AWS keys removed from the OS keyring.")
@@ -490,7 +490,7 @@ def _one_line(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .privacy import restrict_new_files
+    from .core.privacy import restrict_new_files
 
     restrict_new_files()  # everything ClinScribe writes may hold PHI: owner-only
     argv = sys.argv[1:] if argv is None else argv
@@ -520,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the user sees one line, never a traceback
         from .local.asr import ModelError
-        from .credentials import CredentialStoreError
+        from .store.credentials import CredentialStoreError
 
         if type(exc).__name__ == "UploadCancelled":
             print("clinscribe: upload cancelled", file=sys.stderr)

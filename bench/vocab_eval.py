@@ -111,7 +111,7 @@ def build_vocabulary(terms: list[str]) -> tuple[bytes, Vocabulary]:
 
 
 def items_of(segments, vocabulary=None) -> list[dict]:
-    from app import transcript
+    from app.core import transcript
 
     runs = [transcript.segment_items(segment) for segment in segments]
     if vocabulary is not None:

@@ -55,7 +55,7 @@ def main() -> int:
 
         from app.gui.main import create_app
         from app.gui.window import MainWindow
-        from app.recording import FileInputStream
+        from app.audio.recording import FileInputStream
 
         app = create_app([])
         w = MainWindow(home, restore=False)

@@ -32,11 +32,11 @@ from botocore.config import Config
 pytest.importorskip("moto.server")
 from moto.server import ThreadedMotoServer  # noqa: E402
 
-from app import service  # noqa: E402
-from app.config import Settings  # noqa: E402
+from app.core import service  # noqa: E402
+from app.core.config import Settings  # noqa: E402
 from app.engine import create_engine  # noqa: E402
 from app.engine.aws import AwsEngine, ConnectionProblem, UploadCancelled, VocabularyFailed  # noqa: E402
-from app.objectstore import parse_s3_uri  # noqa: E402
+from app.store.objectstore import parse_s3_uri  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 AUDIO = Path(__file__).resolve().parents[2] / "shared" / "data" / "audio" / "jfk.flac"
@@ -90,7 +90,7 @@ class TranscriptWorker:
                 if name not in self.written:
                     bucket, key = parse_s3_uri(job["Transcript"]["TranscriptFileUri"])
                     if self.place == "output-key" and name in self.starts:
-                        from app.outputs import output_key
+                        from app.core.outputs import output_key
                         key = output_key(name, self.starts[name].get("OutputKey"))
                     doc = copy.deepcopy(self.transcript_doc())
                     doc["jobName"] = name

@@ -1,7 +1,7 @@
 """Transcripts written by the real Amazon Transcribe service, through the document model.
 
 The expected turns are worked out here from the JSON's own ``speaker_labels`` and
-``channel_labels`` (independently of app.document), so the document must agree with AWS.
+``channel_labels`` (independently of app.core.document), so the document must agree with AWS.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from app.document import TranscriptDocument
+from app.core.document import TranscriptDocument
 from helpers import DATA
 
 SAMPLES = DATA / "aws-samples"

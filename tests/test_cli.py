@@ -141,8 +141,8 @@ def test_untranscribed_speech_is_reported_in_one_line(capsys):
 
 
 def test_job_names_are_neutral_unless_the_file_name_is_asked_for():
-    from app.outputs import job_name
-    from app.validation import START, validate
+    from app.core.outputs import job_name
+    from app.core.validation import START, validate
 
     names = {job_name() for _ in range(20)}
     assert len(names) == 20 and all(n.startswith("clinscribe-") for n in names)

@@ -22,8 +22,8 @@ import pytest
 keyring = pytest.importorskip("keyring")
 from keyring.backends import fail, null  # noqa: E402
 
-from app import credentials  # noqa: E402
-from app.config import Settings  # noqa: E402
+from app.store import credentials  # noqa: E402
+from app.core.config import Settings  # noqa: E402
 from app.engine.aws import AwsEngine, ConnectionProblem  # noqa: E402
 
 CI_WRAPPER = ("dbus-run-session -- bash -c 'eval \"$(printf ci-pass | gnome-keyring-daemon --unlock "

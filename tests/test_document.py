@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.document import TranscriptDocument, edits_path, tokenize
+from app.core.document import TranscriptDocument, edits_path, tokenize
 from helpers import conversation_transcript
 
 

@@ -11,7 +11,7 @@ import pytest
 import soundfile
 
 from app.engine.local import LocalEngine
-from app.outputs import output_key
+from app.core.outputs import output_key
 from helpers import AUDIO, JFK_TEXT, STEREO_LEFT, STEREO_RIGHT, job_request, normalise, wer
 
 

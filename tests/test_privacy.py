@@ -81,7 +81,7 @@ def test_the_command_line_creates_its_home_owner_only(tmp_path):
 
 
 def test_a_chosen_storage_root_is_created_owner_only_and_its_neighbours_left_alone(tmp_path):
-    from app.config import Settings
+    from app.core.config import Settings
 
     old = os.umask(0o022)
     try:

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from app import recording
-from app.recording import FileInputStream, Recorder
+from app.audio import recording
+from app.audio.recording import FileInputStream, Recorder
 
 JFK = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "audio" / "jfk.flac"
 
@@ -55,7 +55,7 @@ def test_killed_recording_is_found_and_playable(tmp_path, fmt):
     script = textwrap.dedent(f"""
         import functools, sys, time
         from pathlib import Path
-        from app.recording import Recorder, FileInputStream
+        from app.audio.recording import Recorder, FileInputStream
         r = Recorder(Path({str(tmp_path)!r}), file_format={fmt!r},
                      stream_factory=functools.partial(FileInputStream, Path({str(JFK)!r}), speed=4.0))
         r.start()

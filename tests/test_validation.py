@@ -11,8 +11,8 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
-from app import service
-from app.validation import validate
+from app.core import service
+from app.core.validation import validate
 
 START = "StartMedicalTranscriptionJob"
 

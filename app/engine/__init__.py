@@ -9,7 +9,7 @@ __all__ = ["TERMINAL", "TranscriptionEngine", "create_engine"]
 
 def create_engine(kind: str | None = None, **kwargs) -> TranscriptionEngine:
     """The engine named ``kind`` ("local" or "aws"; default: the user's setting)."""
-    from ..config import Settings
+    from ..core.config import Settings
 
     settings = kwargs.pop("settings", None) or Settings.load(kwargs.get("base"))
     kind = kind or settings.engine

@@ -1,14 +1,14 @@
 """The AWS engine: Amazon Transcribe Medical through boto3, with the local engine's contract.
 
 Methods take boto3's keyword arguments and return boto3's responses as they
-come. Every request is validated first with :func:`app.validation.validate`
+come. Every request is validated first with :func:`app.core.validation.validate`
 (AWS's own rules: botocore's client-side checks, then the service's
 constraints), so a bad request fails the same way on both engines and never
 reaches the network; errors are botocore's exception classes, shared with the
-local engine through :mod:`app.service`.
+local engine through :mod:`app.core.service`.
 
 Credentials, in order: the settings' named profile; else keys kept in the OS
-keyring (:mod:`app.credentials`); else boto3's standard chain (environment,
+keyring (:mod:`app.store.credentials`); else boto3's standard chain (environment,
 shared files, SSO, instance roles). Nothing secret is written to disk or logs.
 
 Faults: botocore's "standard" retry mode retries throttling, 5xx and dropped
@@ -22,7 +22,7 @@ unreachable …) raise :class:`ConnectionProblem`, an ``OSError`` whose text is
 one line saying what is wrong.
 
 Transcripts are fetched from where TranscriptFileUri points (falling back to
-the OutputKey rules of :mod:`app.outputs`) and kept under
+the OutputKey rules of :mod:`app.core.outputs`) and kept under
 ``<home>/aws-transcripts/`` so they stay readable offline.
 """
 
@@ -47,12 +47,12 @@ import botocore.exceptions
 import botocore.session
 from botocore.config import Config
 
-from .. import service
-from ..config import Settings, home
-from ..privacy import private_folder, restrict_new_files
-from ..objectstore import parse_s3_uri
-from ..outputs import output_key
-from ..validation import START, validate
+from ..core import service
+from ..core.config import Settings, home
+from ..core.privacy import private_folder, restrict_new_files
+from ..store.objectstore import parse_s3_uri
+from ..core.outputs import output_key
+from ..core.validation import START, validate
 from .base import TERMINAL, TranscriptionEngine
 
 log = logging.getLogger("clinscribe.aws")
@@ -254,7 +254,7 @@ class AwsEngine(TranscriptionEngine):
             self.credential_source = "the given session"
             return session if isinstance(session, boto3.Session) else boto3.Session(botocore_session=core)
         # A botocore session of our own (profile and keys must not leak into the process-wide
-        # one in app.service), sharing that session's exception factory so that the classes
+        # one in app.core.service), sharing that session's exception factory so that the classes
         # are identical to the local engine's.
         core = botocore.session.Session(profile=self.profile)
         core._register_internal_component("exceptions_factory", shared_factory)
@@ -265,7 +265,7 @@ class AwsEngine(TranscriptionEngine):
         if self.profile:
             self.credential_source = f"AWS profile '{self.profile}'"
         else:
-            from .. import credentials
+            from ..store import credentials
             try:
                 keys = credentials.load_aws_keys()
             except credentials.CredentialStoreError as exc:

@@ -11,7 +11,7 @@ import abc
 import time
 from typing import Callable
 
-from .. import service
+from ..core import service
 
 TERMINAL = ("COMPLETED", "FAILED")
 

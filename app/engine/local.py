@@ -18,16 +18,16 @@ from pathlib import Path
 import botocore.utils
 from filelock import FileLock, Timeout
 
-from .. import service
+from ..core import service
 from ..local import asr, media
-from ..config import Settings, home
-from ..privacy import private_folder, restrict_new_files
-from ..jobstore import COMPLETED, FAILED, IN_PROGRESS, JobRecord, JobStore
-from ..objectstore import LocalObjectStore, ObjectNotFound
-from ..vocabstore import FAILED as VOCAB_FAILED
-from ..vocabstore import PENDING, READY, VocabularyRecord, VocabularyStore
+from ..core.config import Settings, home
+from ..core.privacy import private_folder, restrict_new_files
+from ..store.jobstore import COMPLETED, FAILED, IN_PROGRESS, JobRecord, JobStore
+from ..store.objectstore import LocalObjectStore, ObjectNotFound
+from ..store.vocabstore import FAILED as VOCAB_FAILED
+from ..store.vocabstore import PENDING, READY, VocabularyRecord, VocabularyStore
 from ..local.pipeline import LOCAL_ACCOUNT_ID
-from ..validation import START, validate
+from ..core.validation import START, validate
 from ..local.worker import CANCELLED, lock_path
 from .base import TERMINAL, TranscriptionEngine
 

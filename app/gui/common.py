@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
-from ..config import Settings, home as default_home
+from ..core.config import Settings, home as default_home
 
 ENGINE_LABELS = {"local": "Local (this computer)", "aws": "AWS Transcribe Medical"}
 
@@ -26,8 +26,8 @@ def describe_error(exc: BaseException) -> str:
 
 
 def unique_job_name(stem: str | None = None) -> str:
-    """A fresh job name (neutral unless ``stem`` is given: see app.outputs.job_name)."""
-    from ..outputs import job_name
+    """A fresh job name (neutral unless ``stem`` is given: see app.core.outputs.job_name)."""
+    from ..core.outputs import job_name
 
     return job_name(stem)
 
@@ -128,7 +128,7 @@ class AppContext(QObject):
         if self.settings.aws_profile:
             return True
         try:
-            from .. import credentials
+            from ..store import credentials
             return credentials.load_aws_keys() is not None
         except Exception:
             return False

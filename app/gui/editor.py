@@ -9,7 +9,7 @@ from PySide6.QtGui import QKeySequence, QTextCursor, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea,
                                QTextEdit, QVBoxLayout, QWidget)
 
-from ..document import TranscriptDocument
+from ..core.document import TranscriptDocument
 from .common import AppContext, describe_error, hint_label
 from .player import Player
 from .turn import TurnWidget, fmt_time
@@ -265,7 +265,7 @@ class EditorView(QWidget):
         if turn is None or self.redact.isChecked():
             return
         w = self.turn_widgets[turn]
-        from .. import document
+        from ..core import document
         start, end = document.token_offsets(self.doc.turns[turn]["tokens"])[token]
         sel = QTextEdit.ExtraSelection()
         sel.cursor = QTextCursor(w.text.document())

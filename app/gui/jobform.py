@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFormLayout, 
                                QHeaderView, QLabel, QLineEdit, QPushButton, QRadioButton, QScrollArea,
                                QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ..validation import START, validate
+from ..core.validation import START, validate
 from .common import ENGINE_LABELS, AppContext, describe_error, hint_label, unique_job_name
 from .workers import run_async
 

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
                                QProgressBar, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ..document import edits_path
+from ..core.document import edits_path
 from .common import ENGINE_LABELS, AppContext, describe_error, hint_label
 from .workers import run_async
 

@@ -109,7 +109,7 @@ class SettingsView(QWidget):
         self.profile.setText(s.aws_profile)
         self.input_bucket.setText(s.aws_input_bucket)
         try:
-            from .. import credentials
+            from ..store import credentials
             stored = credentials.load_aws_keys()
         except Exception:
             stored = None
@@ -150,7 +150,7 @@ class SettingsView(QWidget):
             self.keys_status.setText("Enter both the access key ID and the secret access key.")
             return
         try:
-            from .. import credentials
+            from ..store import credentials
         except ImportError:
             self.keys_status.setText("Storing AWS keys is not available in this installation.")
             return
@@ -166,7 +166,7 @@ class SettingsView(QWidget):
 
     def delete_keys(self) -> None:
         try:
-            from .. import credentials
+            from ..store import credentials
             credentials.delete_aws_keys()
         except Exception as exc:
             self.keys_status.setText(f"The keys could not be removed: {exc}")

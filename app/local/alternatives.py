@@ -12,7 +12,7 @@ from __future__ import annotations
 import string
 from typing import Callable
 
-from .. import transcript
+from ..core import transcript
 
 __all__ = ["normalise", "alternative_segment"]
 

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..config import home
+from ..core.config import home
 from . import decoding
 from .decoding import Segment, Transcription, Word  # noqa: F401  (re-exported)
 

@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from .. import transcript
+from ..core import transcript
 from . import asr
 from .media import mixdown
 

@@ -21,9 +21,9 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from . import asr, media, pipeline
-from ..jobstore import JobRecord, JobStore
-from ..objectstore import LocalObjectStore, ObjectNotFound
-from ..outputs import output_key
+from ..store.jobstore import JobRecord, JobStore
+from ..store.objectstore import LocalObjectStore, ObjectNotFound
+from ..core.outputs import output_key
 
 log = logging.getLogger("clinscribe.worker")
 
@@ -137,7 +137,7 @@ def serve(base: Path, idle_seconds: float = 30.0) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..privacy import restrict_new_files
+    from ..core.privacy import restrict_new_files
 
     restrict_new_files()  # transcripts and logs: owner-only
     parser = argparse.ArgumentParser(prog="clinscribe _worker")

@@ -46,7 +46,7 @@ def make_window(qtbot, home):
 @pytest.fixture()
 def fake_mic():
     """A microphone that speaks jfk.flac at four times real pace."""
-    from app.recording import FileInputStream
+    from app.audio.recording import FileInputStream
 
     return functools.partial(FileInputStream, JFK, speed=4.0)
 

@@ -7,7 +7,7 @@ import copy
 import pytest
 from PySide6.QtGui import QTextCursor
 
-from app.document import TranscriptDocument
+from app.core.document import TranscriptDocument
 from test_aws_samples import FILES, content, expected_runs, key, load, words
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCharFormat, QTextCursor
 
-from app.document import TranscriptDocument, edits_path, token_offsets
+from app.core.document import TranscriptDocument, edits_path, token_offsets
 from app.gui.common import confidence_color
 
 

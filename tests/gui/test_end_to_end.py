@@ -7,7 +7,7 @@ import json
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from app.document import edits_path
+from app.core.document import edits_path
 
 
 

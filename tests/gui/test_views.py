@@ -15,8 +15,8 @@ import pytest
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLineEdit, QPlainTextEdit, QSpinBox, QTextEdit
 
-from app import recording
-from app.config import Settings
+from app.audio import recording
+from app.core.config import Settings
 
 
 def test_job_form_presets_defaults_and_live_validation(make_window):
@@ -149,7 +149,7 @@ def test_interrupted_recording_offered_on_start(make_window, home, qtbot, jfk):
     script = textwrap.dedent(f"""
         import functools, time
         from pathlib import Path
-        from app.recording import Recorder, FileInputStream
+        from app.audio.recording import Recorder, FileInputStream
         r = Recorder(Path({str(folder)!r}), stream_factory=functools.partial(FileInputStream, Path({str(jfk)!r}),
                      speed=4.0))
         r.start(); print("started", flush=True); time.sleep(60)

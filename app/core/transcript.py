@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:  # the core does not import the offline engine
-    from .local.asr import Segment
+    from ..local.asr import Segment
 
 _TRAILING = re.compile(r"^(?P<body>.*?)(?P<punct>[.,?!;:]+)$")
 _ACRONYM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")

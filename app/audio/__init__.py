@@ -1,0 +1,1 @@
+"""Recording from a microphone, with crash recovery."""

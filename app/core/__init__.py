@@ -1,0 +1,1 @@
+"""The contract: the service model, validation, transcript JSON, the editable document, settings."""

@@ -1,0 +1,1 @@
+"""Durable state: jobs, vocabularies, local buckets, credentials in the keyring."""
