@@ -340,6 +340,25 @@ def cmd_aws_logout(args) -> int:
     return 0
 
 
+def cmd_kms(args) -> int:
+    """Local KMS keys (the keys OutputEncryptionKMSKeyId names for the local engine)."""
+    from .core.config import home
+    from .store.kms import LocalKms
+
+    kms = LocalKms(home())
+    if args.kms_command == "list-keys":
+        print(json.dumps({"Keys": kms.list_keys()}, indent=4))
+    elif args.kms_command == "create-key":
+        print(json.dumps({"KeyId": kms.ensure_key(args.key_id, "CreateKey")}, indent=4))
+    elif args.kms_command == "export-key":
+        print(kms.export_key(args.key_id))
+    else:  # import-key
+        source = args.key_material
+        material = sys.stdin.buffer.read() if source == "-" else Path(source.removeprefix("fileb://")).read_bytes()
+        print(json.dumps({"KeyId": kms.import_key(args.key_id, material)}, indent=4))
+    return 0
+
+
 def cmd_aws_test(args) -> int:
     print(_engine(args).test_connection())
     return 0
@@ -474,6 +493,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_aws_logout)
     p = sub.add_parser("aws-test-connection", help="check the AWS settings and credentials, saying what is wrong")
     p.set_defaults(func=cmd_aws_test, engine="aws")
+
+    p = sub.add_parser("kms", help="local encryption keys for OutputEncryptionKMSKeyId (kept in the OS keyring)")
+    kms = p.add_subparsers(dest="kms_command", required=True, metavar="KMS_COMMAND")
+    kms.add_parser("list-keys", help="the local keys this computer has")
+    for name, help_text in (("create-key", "create a key now (jobs also create the key they name)"),
+                            ("export-key", "print a key's private half (base64) to keep a backup or move it"),
+                            ("import-key", "keep a key exported on another computer")):
+        k = kms.add_parser(name, help=help_text)
+        k.add_argument("--key-id", required=True, help="key id, key ARN, alias/name or alias ARN")
+        if name == "import-key":
+            k.add_argument("--key-material", required=True, help="file (or fileb://file) as export-key wrote it; - for stdin")
+    p.set_defaults(func=cmd_kms)
 
     p = sub.add_parser("models", help="list the speech models and the device that would be used")
     p.set_defaults(func=cmd_models)

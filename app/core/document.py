@@ -101,9 +101,13 @@ class Segment:
 
 
 class TranscriptDocument:
-    def __init__(self, transcript: dict, path: Path | None = None, *, job_name: str = "", engine: str = ""):
+    def __init__(self, transcript: dict, path: Path | None = None, *, job_name: str = "", engine: str = "",
+                 sealer=None):
         self.transcript = transcript
         self.path = Path(path) if path else None
+        # Edits of an encrypted transcript are kept encrypted with the same key and context: an
+        # object with seal(bytes) -> bytes and unseal(bytes) -> bytes (app.store.kms.Sealer).
+        self.sealer = sealer
         self.job_name = job_name or transcript.get("jobName", "")
         self.engine = engine
         results = transcript.get("results") or {}
@@ -120,7 +124,10 @@ class TranscriptDocument:
         self.state = self._initial_state(results)
         if self.path and self.path.exists():
             try:
-                saved = json.loads(self.path.read_text(encoding="utf-8"))
+                raw = self.path.read_bytes()
+                if self.sealer is not None and self.sealer.is_sealed(raw):
+                    raw = self.sealer.unseal(raw)
+                saved = json.loads(raw.decode("utf-8"))
                 if saved.get("fingerprint") == self.fingerprint and saved.get("version") == VERSION:
                     self.state = saved["state"]
             except (OSError, ValueError, KeyError):
@@ -131,8 +138,8 @@ class TranscriptDocument:
                     pass
 
     @classmethod
-    def open(cls, transcript: dict, home: Path, engine: str, job_name: str) -> "TranscriptDocument":
-        return cls(transcript, edits_path(home, engine, job_name), job_name=job_name, engine=engine)
+    def open(cls, transcript: dict, home: Path, engine: str, job_name: str, sealer=None) -> "TranscriptDocument":
+        return cls(transcript, edits_path(home, engine, job_name), job_name=job_name, engine=engine, sealer=sealer)
 
     # -- building ------------------------------------------------------------------
     @staticmethod
@@ -457,9 +464,12 @@ class TranscriptDocument:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {"version": VERSION, "job": self.job_name, "engine": self.engine,
                 "fingerprint": self.fingerprint, "state": self.state}
+        body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        if self.sealer is not None:
+            body = self.sealer.seal(body)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False)
+        with open(tmp, "wb") as f:
+            f.write(body)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.path)

@@ -81,6 +81,10 @@ class TranscriptionEngine(abc.ABC):
     def get_transcript(self, job_name: str) -> dict:
         """The transcript JSON of a COMPLETED job (fetched from where TranscriptFileUri points)."""
 
+    def encryption(self, job_name: str) -> tuple[str, dict] | None:
+        """``(local KMS key id, encryption context)`` that protect a job's files here, or None."""
+        return None
+
     def cancel_medical_transcription_job(self, **params) -> dict:
         """Stop a QUEUED or IN_PROGRESS job (an extension: AWS Transcribe has no cancel)."""
         raise NotImplementedError(f"the {self.name} engine cannot cancel jobs")

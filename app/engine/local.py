@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import botocore.exceptions
 import botocore.utils
 from filelock import FileLock, Timeout
 
@@ -22,6 +23,7 @@ from ..core import service
 from ..local import asr, media
 from ..core.config import Settings, home
 from ..core.privacy import private_folder, restrict_new_files
+from ..store.kms import LocalKms, is_envelope
 from ..store.jobstore import COMPLETED, FAILED, IN_PROGRESS, JobRecord, JobStore
 from ..store.objectstore import LocalObjectStore, ObjectNotFound
 from ..store.vocabstore import FAILED as VOCAB_FAILED
@@ -91,6 +93,7 @@ class LocalEngine(TranscriptionEngine):
         self.store = JobStore(self.home / "jobs.db")
         self.vocabularies = VocabularyStore(self.home / "jobs.db")
         self.objects = LocalObjectStore(self.settings.buckets_root(self.home))
+        self.kms = LocalKms(self.home)
         self.model_spec = model or self.settings.model
         self.model_path = str(asr.resolve_model(self.model_spec, self.home))  # ModelError early
         self.device = device or self.settings.device
@@ -219,8 +222,10 @@ class LocalEngine(TranscriptionEngine):
             "model": self.model_spec, "model_path": self.model_path, "device": self.device,
             "compute_type": self.compute_type, "storage_root": str(self.objects.root),
             "max_media_bytes": self.max_media_bytes, "account_id": LOCAL_ACCOUNT_ID,
-            "decode": self.decode, "vocabulary": vocabulary,
+            "decode": self.decode, "vocabulary": vocabulary, "kms_home": str(self.home),
         }
+        if params.get("OutputEncryptionKMSKeyId"):
+            self._kms_key(params["OutputEncryptionKMSKeyId"])
         rec = self.store.insert(params["MedicalTranscriptionJobName"], params, options)
         if rec is None:
             raise _error("ConflictException",
@@ -389,8 +394,26 @@ class LocalEngine(TranscriptionEngine):
                          "GetMedicalTranscriptionJob")
         return self.objects.resolve(rec.transcript_uri)
 
+    def _kms_key(self, key_id: str) -> None:
+        """The local key a job names exists (created on first use) before any work is queued."""
+        try:
+            self.kms.ensure_key(key_id)
+        except botocore.exceptions.ClientError as exc:
+            raise _error("BadRequestException", exc.response["Error"]["Message"], START) from None
+
     def get_transcript(self, job_name: str) -> dict:
-        return json.loads(self.transcript_path(job_name).read_text(encoding="utf-8"))
+        """The transcript JSON; an encrypted one is opened with its local key and the job's context."""
+        data = self.transcript_path(job_name).read_bytes()
+        if is_envelope(data):
+            request = self.store.get(job_name).request
+            data = self.kms.decrypt(data, request.get("KMSEncryptionContext") or {}, "GetObject")
+        return json.loads(data.decode("utf-8"))
+
+    def encryption(self, job_name: str) -> tuple[str, dict] | None:
+        """``(local key id, encryption context)`` that protect this job's transcript, or None."""
+        rec = self.store.get(job_name)
+        key = rec.request.get("OutputEncryptionKMSKeyId") if rec else None
+        return (key, dict(rec.request.get("KMSEncryptionContext") or {})) if key else None
 
     def put_media(self, source: Path, bucket: str | None = None, key: str | None = None) -> str:
         """Store a local file in the local bucket; returns its ``s3://`` URI."""

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLin
                                QTextEdit, QVBoxLayout, QWidget)
 
 from ..core.document import TranscriptDocument
+from ..store.kms import LocalKms, Sealer
 from .common import AppContext, describe_error, hint_label
 from .player import Player
 from .turn import TurnWidget, fmt_time
@@ -120,11 +121,13 @@ class EditorView(QWidget):
             job_engine = ctx.engine(engine)
             # the file the app submitted, else the engine's own copy (jobs made from the CLI)
             media = ctx.media.get(engine, name) or job_engine.media_path(name)
-            return job_engine.get_transcript(name), media
+            protection = job_engine.encryption(name)
+            sealer = Sealer(LocalKms(ctx.home), *protection) if protection else None
+            return job_engine.get_transcript(name), media, sealer
 
         def done(result):
-            transcript, media = result
-            doc = TranscriptDocument.open(transcript, ctx.home, engine, name)
+            transcript, media, sealer = result
+            doc = TranscriptDocument.open(transcript, ctx.home, engine, name, sealer=sealer)
             self.set_document(doc, media, engine=engine)
 
         run_async(work, done, lambda exc: self.info.setText(f"The transcript could not be opened: "

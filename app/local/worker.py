@@ -18,12 +18,14 @@ import threading
 import time
 from pathlib import Path
 
+import botocore.exceptions
 from filelock import FileLock, Timeout
 
 from . import asr, media, pipeline
 from ..store.jobstore import JobRecord, JobStore
 from ..store.objectstore import LocalObjectStore, ObjectNotFound
 from ..core.outputs import output_key
+from ..store.kms import LocalKms
 
 log = logging.getLogger("clinscribe.worker")
 
@@ -31,6 +33,8 @@ log = logging.getLogger("clinscribe.worker")
 
 MEDIA_NOT_FOUND = "The media file couldn't be found. Check MediaFileUri and try your request again."
 CANCELLED = "Cancelled by the user."
+KMS_FAILURE = ("The KMS key you specified can't be used to encrypt the transcript. "
+               "Check OutputEncryptionKMSKeyId and try your request again.")
 INTERNAL_FAILURE = "Internal failure: the transcription could not be completed. Try your request again."
 
 
@@ -84,8 +88,17 @@ def _run_job(store: JobStore, job: JobRecord) -> None:
                                       account_id=options.get("account_id", pipeline.LOCAL_ACCOUNT_ID),
                                       vocabulary_text=options.get("vocabulary"))
         key = output_key(request["MedicalTranscriptionJobName"], request.get("OutputKey"))
-        path = objects.put_bytes(json.dumps(doc, ensure_ascii=False).encode("utf-8"),
-                                 request["OutputBucketName"], key)
+        body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        if request.get("OutputEncryptionKMSKeyId"):
+            # envelope encryption for the local key the request names (its public half only)
+            kms = LocalKms(Path(options.get("kms_home") or store.path.parent))
+            try:
+                body = kms.encrypt(body, request["OutputEncryptionKMSKeyId"], request.get("KMSEncryptionContext"))
+            except botocore.exceptions.ClientError:
+                store.finish(job.seq, failure_reason=KMS_FAILURE)
+                log.info("job #%d failed: KMS key unusable", job.seq)
+                return
+        path = objects.put_bytes(body, request["OutputBucketName"], key)
         store.finish(job.seq, transcript_uri=path.as_uri())
         log.info("job #%d completed", job.seq)
     except ObjectNotFound:

@@ -189,3 +189,16 @@ def mask(access_key_id: str | None) -> str:
     if not access_key_id:
         return ""
     return access_key_id[:4] + "…" + access_key_id[-4:] if len(access_key_id) > 8 else "…"
+
+
+def get_secret(name: str) -> str | None:
+    """Another secret ClinScribe keeps in the keyring (e.g. a local KMS key), or None."""
+    return _read_field(name)
+
+
+def set_secret(name: str, value: str) -> None:
+    _write_field(name, value)
+
+
+def delete_secret(name: str) -> None:
+    _delete_field(name)
