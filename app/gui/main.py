@@ -19,6 +19,8 @@ def create_app(argv: list[str] | None = None):
     app.setStyle(STYLE_NAME)   # honours the system's light/dark palette on every platform
     from .window import STYLE
     app.setStyleSheet(STYLE)
+    from . import wheel
+    wheel.install(app)         # form controls change with the wheel only when focused
     return app
 
 
