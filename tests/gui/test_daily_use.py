@@ -42,3 +42,30 @@ def test_scrolling_the_job_form_never_changes_its_settings(make_window, qtbot):
     qtbot.waitUntil(form.media_format.hasFocus, timeout=2000)
     wheel(form.media_format)
     assert form.media_format.currentText() != before["format"]
+
+
+def test_a_two_channel_jobs_alternatives_stay_on_their_own_channel(make_window, home, qtbot):
+    """A real local job on the two-channel recording: each turn offers only what its channel said."""
+    from app.engine.local import LocalEngine
+    from helpers import AUDIO, job_request, normalise
+
+    engine = LocalEngine(base=home)
+    uri = engine.put_media(AUDIO / "stereo_diarization.wav", key="stereo.wav")
+    engine.start_medical_transcription_job(**job_request(
+        "two-channels", uri, Type="CONVERSATION",
+        Settings={"ChannelIdentification": True, "ShowAlternatives": True, "MaxAlternatives": 3}))
+    assert engine.wait("two-channels", poll=0.2, timeout=300)["TranscriptionJobStatus"] == "COMPLETED"
+    w = make_window(restore=False)
+    w.editor.open_job("local", "two-channels")
+    qtbot.waitUntil(lambda: w.editor.doc is not None and w.editor.doc.job_name == "two-channels", timeout=20000)
+    turns = w.editor.turn_widgets
+    assert {t.speaker.text() for t in turns} == {"Channel 1", "Channel 2"}
+    # what only the other channel says: the left reads about the wizard, the right about the horizon
+    foreign = {"Channel 1": {"horizon", "distant", "extremely"}, "Channel 2": {"wizard", "curtain", "complaint"}}
+    menus = 0
+    for turn in turns:
+        offered = [normalise(a.text()) for a in turn.alternatives.menu().actions() if not a.isSeparator()]
+        menus += bool(offered)
+        words = {word for text in offered for word in text.split()}
+        assert not words & foreign[turn.speaker.text()], (turn.speaker.text(), offered)
+    assert menus >= 2
