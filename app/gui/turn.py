@@ -36,6 +36,7 @@ class TurnEdit(QTextEdit):
         self.rendering = False
         self.setUndoRedoEnabled(False)
         self.setAcceptRichText(False)
+        self.setTabChangesFocus(True)   # Tab moves on to the next control; no tab typed into a note
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

@@ -69,3 +69,24 @@ def test_a_two_channel_jobs_alternatives_stay_on_their_own_channel(make_window, 
         words = {word for text in offered for word in text.split()}
         assert not words & foreign[turn.speaker.text()], (turn.speaker.text(), offered)
     assert menus >= 2
+
+
+def test_tab_leaves_a_turn_and_the_find_field_without_typing_a_tab(make_window, home, qtbot):
+    from app.core.document import TranscriptDocument
+    from helpers import AUDIO, conversation_transcript
+
+    w = make_window(restore=False)
+    w.editor.set_document(TranscriptDocument.open(conversation_transcript(), home, "local", "tabs"),
+                          AUDIO / "jfk.flac", engine="local")
+    w.show_page("Transcript")
+    first = w.editor.turn_widgets[0].text
+    first.setFocus()
+    qtbot.waitUntil(first.hasFocus, timeout=2000)
+    before = first.toPlainText()
+    qtbot.keyClick(first, Qt.Key.Key_Tab)
+    assert first.toPlainText() == before and "\t" not in w.editor.doc.turn_text(0)
+    assert not first.hasFocus()
+    w.editor.find_edit.setFocus()
+    qtbot.waitUntil(w.editor.find_edit.hasFocus, timeout=2000)
+    qtbot.keyClick(w.editor.find_edit, Qt.Key.Key_Tab)
+    assert not w.editor.find_edit.hasFocus()
