@@ -453,6 +453,13 @@ class JobForm(QWidget):
         self.submit_button.setEnabled(not self.errors)
 
     # -- submit ------------------------------------------------------------------------
+    def keyPressEvent(self, event) -> None:
+        # Enter in a field (which passes it on) submits a valid form, as in a dialog.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.submit_button.isEnabled():
+            self.submit()
+            return
+        super().keyPressEvent(event)
+
     def submit(self) -> None:
         if self.errors:
             return

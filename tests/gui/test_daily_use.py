@@ -90,3 +90,27 @@ def test_tab_leaves_a_turn_and_the_find_field_without_typing_a_tab(make_window, 
     qtbot.waitUntil(w.editor.find_edit.hasFocus, timeout=2000)
     qtbot.keyClick(w.editor.find_edit, Qt.Key.Key_Tab)
     assert not w.editor.find_edit.hasFocus()
+
+
+def test_enter_submits_the_form_and_opens_the_finished_job(make_window, qtbot):
+    from helpers import AUDIO
+
+    w = make_window(restore=False)
+    w.show_page("New job")
+    form = w.job_form
+    form.media_uri.setText((AUDIO / "jfk.flac").as_uri())
+    form.name.setText("enter-key-job")
+    form.name.setFocus()
+    qtbot.waitUntil(form.name.hasFocus, timeout=2000)
+    qtbot.keyClick(form.name, Qt.Key.Key_Return)           # Enter in a field submits the valid form
+    qtbot.waitUntil(lambda: (w.jobs.job("local", "enter-key-job") or {}).get("TranscriptionJobStatus")
+                    == "COMPLETED", timeout=120000)
+    w.show_page("Jobs")
+    assert w.jobs.select("local", "enter-key-job")
+    w.jobs.table.setFocus()
+    qtbot.waitUntil(w.jobs.table.hasFocus, timeout=2000)
+    qtbot.keyClick(w.jobs.table, Qt.Key.Key_Return)        # Enter on the selected row opens it
+    qtbot.waitUntil(lambda: w.editor.doc is not None and w.editor.doc.job_name == "enter-key-job",
+                    timeout=20000)
+    assert w.current_page() == "Transcript"
+    assert "ask not what your country" in w.editor.turn_widgets[0].text.toPlainText()
