@@ -10,6 +10,10 @@ from PySide6.QtCore import QObject, QUrl, Signal
 class Player(QObject):
     position_changed = Signal(float)   # seconds
     state_changed = Signal(bool)       # playing
+    problem = Signal(str)              # why nothing can be heard, for the window to show
+
+    NO_OUTPUT = ("No audio output device: connect speakers or headphones, or check the sound settings. "
+                 "The transcript can still be read and edited.")
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -27,6 +31,8 @@ class Player(QObject):
         self._player.setAudioOutput(self._output)
         self._player.setNotifyInterval(50) if hasattr(self._player, "setNotifyInterval") else None
         self._player.positionChanged.connect(lambda ms: self.position_changed.emit(ms / 1000.0))
+        self._player.errorOccurred.connect(
+            lambda _error, text: self.problem.emit(f"The audio cannot be played: {text or 'unknown error'}."))
         self._player.playbackStateChanged.connect(
             lambda state: self.state_changed.emit(state == QMediaPlayer.PlaybackState.PlayingState))
 
@@ -48,8 +54,22 @@ class Player(QObject):
             self._player.stop()
             self._player.setSource(QUrl.fromLocalFile(str(path)))
 
+    def output_problem(self) -> str:
+        """Why playback would be silent here ("" when it can be heard)."""
+        if not self._player:
+            return self.error
+        from PySide6.QtMultimedia import QMediaDevices
+
+        return "" if QMediaDevices.audioOutputs() else self.NO_OUTPUT
+
+    def _audible(self) -> bool:
+        problem = self.output_problem()
+        if problem:
+            self.problem.emit(problem)
+        return self._player is not None
+
     def play(self) -> None:
-        if self._player and self.source:
+        if self._player and self.source and self._audible():
             self._player.play()
 
     def pause(self) -> None:
@@ -75,7 +95,7 @@ class Player(QObject):
 
     def seek_and_play(self, seconds: float) -> None:
         self.last_seek = seconds
-        if not self._player or not self.source:
+        if not self._player or not self.source or not self._audible():
             return
         self._player.setPosition(int(seconds * 1000))
         self._player.play()

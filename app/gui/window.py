@@ -170,6 +170,11 @@ class MainWindow(QMainWindow):
         self.show_page("New job")
 
     def _play_file(self, path: Path) -> None:
+        problem = self.player.output_problem()
+        if problem:   # said in the Import view, not only on the terminal
+            self.importer.message.setText(problem)
+            self.importer.message.show()
+            return
         self.player.load(path)
         self.player.play()
 

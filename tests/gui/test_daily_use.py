@@ -114,3 +114,26 @@ def test_enter_submits_the_form_and_opens_the_finished_job(make_window, qtbot):
                     timeout=20000)
     assert w.current_page() == "Transcript"
     assert "ask not what your country" in w.editor.turn_widgets[0].text.toPlainText()
+
+
+def test_playback_without_an_audio_output_says_so_in_the_window(make_window, home, qtbot):
+    import pytest
+    from PySide6.QtMultimedia import QMediaDevices
+
+    from app.core.document import TranscriptDocument
+    from helpers import AUDIO, conversation_transcript
+
+    if QMediaDevices.audioOutputs():
+        pytest.skip("this machine has an audio output")
+    w = make_window(restore=False)
+    w.editor.set_document(TranscriptDocument.open(conversation_transcript(), home, "local", "silent"),
+                          AUDIO / "jfk.flac", engine="local")
+    w.show_page("Transcript")
+    qtbot.mouseClick(w.editor.play_button, Qt.MouseButton.LeftButton)
+    assert w.editor.play_problem.isVisible() and "No audio output" in w.editor.play_problem.text()
+    w.show_page("Import")
+    w.importer.load_file(AUDIO / "jfk.flac")
+    qtbot.waitUntil(lambda: w.importer.play_button.isEnabled(), timeout=10000)
+    qtbot.mouseClick(w.importer.play_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.importer.message.isVisible(), timeout=3000)
+    assert "No audio output" in w.importer.message.text()
