@@ -18,7 +18,9 @@ import soundfile
 from app.audio import recording
 from app.audio.recording import FileInputStream, Recorder
 
-JFK = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "audio" / "jfk.flac"
+from helpers import AUDIO
+
+JFK = AUDIO / "jfk.flac"
 
 
 def fake(speed=4.0):
