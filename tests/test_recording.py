@@ -155,6 +155,25 @@ def test_killed_before_any_sound_is_discarded_with_a_message(tmp_path, fmt):
     assert recording.find_interrupted(tmp_path) == []
 
 
+def test_flac_torn_at_the_end_keeps_the_frames_before_the_tear(tmp_path):
+    """A power cut can leave the last FLAC frame half written: every whole frame before it is kept."""
+    live = tmp_path / "live"
+    rec = Recorder(live, channels=2, samplerate=48000, file_format="FLAC", stream_factory=fake(speed=8.0))
+    path = rec.start()
+    time.sleep(1.0)
+    fed = rec.frames                             # written before the copy below
+    raw = path.read_bytes()                      # the file as it is on disk mid-recording
+    rec.stop()
+    reference, _ = soundfile.read(str(path), dtype="float32")
+    (tmp_path / "torn.flac").write_bytes(raw[:-700])
+    recording.marker_for(tmp_path / "torn.flac").write_text(json.dumps({"file": "torn.flac", "pid": 0}))
+    [item] = recording.find_interrupted(tmp_path)
+    data, rate = soundfile.read(str(recording.recover(item)), dtype="float32")
+    assert rate == 48000 and data.shape[1] == 2
+    assert fed - len(data) < 2 * 4096            # the encoder's unfinished block and the torn frame
+    assert np.array_equal(data, reference[: len(data)])
+
+
 def _sleeper():
     return subprocess.Popen(["sleep", "30"])
 
