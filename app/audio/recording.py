@@ -3,7 +3,8 @@
 A :class:`Recorder` writes what the input gives it to a WAV or FLAC file in
 small chunks and makes the file valid on disk about twice a second (the header
 is rewritten and the data flushed), so closing the app, a crash or a kill loses
-at most the last second. Beside each file a sidecar marker
+only what was not written yet (WAV: one block; FLAC: the encoder's unfinished
+block of 4096 samples). Beside each file a sidecar marker
 ``<file>.partial.json`` says "this recording is not finished", and the
 recording process holds an OS lock on ``<file>.partial.lock`` (it dies with the
 process); both go in :meth:`Recorder.stop`. :func:`find_interrupted` finds
