@@ -3,10 +3,13 @@
 A :class:`Recorder` writes what the input gives it to a WAV or FLAC file in
 small chunks and makes the file valid on disk about twice a second (the header
 is rewritten and the data flushed), so closing the app, a crash or a kill loses
-at most the last second. Beside each file a sidecar marker
-``<file>.partial.json`` says "this recording is not finished"; it is removed by
-:meth:`Recorder.stop`. :func:`find_interrupted` finds recordings whose marker
-survived (their process died), :func:`recover` repairs and keeps one.
+only what was not written yet (WAV: one block; FLAC: the encoder's unfinished
+block of 4096 samples). Beside each file a sidecar marker
+``<file>.partial.json`` says "this recording is not finished", and the
+recording process holds an OS lock on ``<file>.partial.lock`` (it dies with the
+process); both go in :meth:`Recorder.stop`. :func:`find_interrupted` finds
+recordings whose marker survived and whose lock is free (their process died),
+:func:`recover` repairs and keeps one (:mod:`app.audio.recovery`).
 
 ``sounddevice`` (PortAudio) is imported lazily: without it, or without any
 input device, :class:`AudioUnavailable` carries a message for the user.
@@ -19,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -30,7 +32,8 @@ from typing import Callable
 import numpy as np
 import soundfile
 
-MARKER_SUFFIX = ".partial.json"
+from .ownership import MARKER_SUFFIX, OwnerLock, identity, lock_for, marker_for  # noqa: F401
+
 FLUSH_SECONDS = 0.5
 FORMATS = {"WAV": ("wav", "PCM_16"), "FLAC": ("flac", "PCM_16")}
 _SFC_UPDATE_HEADER_NOW = 0x1060  # libsndfile: rewrite the header for what is written so far
@@ -131,10 +134,6 @@ class FileInputStream:
         self.stop()
 
 
-def marker_for(path: Path) -> Path:
-    return Path(str(path) + MARKER_SUFFIX)
-
-
 def _fsync(fileobj_path: Path) -> None:
     try:
         fd = os.open(fileobj_path, os.O_RDONLY)
@@ -176,6 +175,7 @@ class Recorder:
         self._writer: threading.Thread | None = None
         self._running = False
         self._lock = threading.Lock()
+        self._owner: OwnerLock | None = None
 
     # -- state ------------------------------------------------------------------
     @property
@@ -203,6 +203,10 @@ class Recorder:
         self.frames, self.paused, self.error = 0, False, None
         self._file = soundfile.SoundFile(str(path), "w", samplerate=self.samplerate, channels=self.channels,
                                          format=self.file_format, subtype=subtype)
+        try:   # the lock first: a scanner that sees the marker then sees it held
+            self._owner = OwnerLock(lock_for(path))
+        except OSError:
+            self._owner = None   # no locks on this file system: the marker's PID and start time must do
         self._write_marker()
         self._running = True
         self._writer = threading.Thread(target=self._write_loop, name="recorder-writer", daemon=True)
@@ -219,6 +223,7 @@ class Recorder:
             self._file.close()
             path.unlink(missing_ok=True)
             marker_for(path).unlink(missing_ok=True)
+            self._release_owner()
             if isinstance(exc, AudioUnavailable):
                 raise
             raise AudioUnavailable(f"The input device could not be opened: {exc}") from exc
@@ -253,7 +258,13 @@ class Recorder:
             self._file = None
         _fsync(self.path)
         marker_for(self.path).unlink(missing_ok=True)
+        self._release_owner()
         return self.path
+
+    def _release_owner(self) -> None:
+        if self._owner is not None:
+            self._owner.release()
+            self._owner = None
 
     # -- data path ------------------------------------------------------------------
     def _callback(self, indata, frames, time_info, status) -> None:
@@ -306,123 +317,12 @@ class Recorder:
     def _write_marker(self) -> None:
         marker = marker_for(self.path)
         data = {"file": self.path.name, "samplerate": self.samplerate, "channels": self.channels,
-                "format": self.file_format, "pid": os.getpid(), "started": time.time()}
+                "format": self.file_format, "started": time.time(), **identity()}
         tmp = marker.with_name(marker.name + ".tmp")
         tmp.write_text(json.dumps(data), encoding="utf-8")
         os.replace(tmp, marker)
 
 
-# -- interrupted recordings ----------------------------------------------------------
-@dataclass(frozen=True)
-class Interrupted:
-    path: Path            # the audio file
-    marker: Path
-    started: float        # epoch seconds
-    duration: float       # seconds readable (after repair)
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0 or pid == os.getpid():
-        return pid == os.getpid()
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
-def find_interrupted(folder: Path, *, include_own_process: bool = False) -> list[Interrupted]:
-    """Recordings in ``folder`` whose recording process died before stopping them."""
-    out = []
-    folder = Path(folder)
-    if not folder.is_dir():
-        return out
-    for marker in sorted(folder.glob("*" + MARKER_SUFFIX)):
-        try:
-            meta = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            meta = {}
-        pid = int(meta.get("pid", 0) or 0)
-        if pid and _pid_alive(pid) and not (include_own_process and pid == os.getpid()):
-            continue  # still being recorded (by us or another instance)
-        path = folder / meta.get("file", marker.name[: -len(MARKER_SUFFIX)])
-        if not path.exists():
-            marker.unlink(missing_ok=True)
-            continue
-        repair(path)
-        try:
-            duration = soundfile.info(str(path)).duration
-        except Exception:
-            duration = 0.0
-        out.append(Interrupted(path, marker, float(meta.get("started", path.stat().st_mtime)), duration))
-    return out
-
-
-def repair(path: Path) -> None:
-    """Make a WAV whose writer died readable: fix the RIFF and data sizes from the file size."""
-    path = Path(path)
-    if path.suffix.lower() == ".flac":
-        _repair_flac(path)
-        return
-    if path.suffix.lower() != ".wav":
-        return
-    size = path.stat().st_size
-    with open(path, "r+b") as f:
-        head = f.read(12)
-        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-            return
-        pos = 12
-        block_align = 2
-        while pos + 8 <= size:
-            f.seek(pos)
-            chunk_id, chunk_size = struct.unpack("<4sI", f.read(8))
-            if chunk_id == b"fmt ":
-                fmt = f.read(16)
-                block_align = struct.unpack("<H", fmt[12:14])[0] or 2
-            if chunk_id == b"data":
-                data_size = size - (pos + 8)
-                data_size -= data_size % block_align
-                f.seek(pos + 4)
-                f.write(struct.pack("<I", data_size))
-                f.seek(4)
-                f.write(struct.pack("<I", pos + data_size))
-                f.truncate(pos + 8 + data_size)
-                return
-            pos += 8 + chunk_size + (chunk_size & 1)
-
-
-def _repair_flac(path: Path) -> None:
-    """A FLAC whose writer died has no length in its header: rewrite the frames that are readable."""
-    try:
-        info = soundfile.info(str(path))
-    except Exception:
-        return
-    if 0 <= info.frames < 2**40:
-        return
-    blocks, tmp = [], path.with_name(path.name + ".repair")
-    try:
-        with soundfile.SoundFile(str(path)) as f:
-            while True:
-                block = f.read(info.samplerate, dtype="int16", always_2d=True)
-                if not len(block):
-                    break
-                blocks.append(block)
-    except Exception:
-        pass  # the unflushed tail: keep everything before it
-    data = np.concatenate(blocks) if blocks else np.zeros((0, info.channels), dtype=np.int16)
-    soundfile.write(str(tmp), data, info.samplerate, format="FLAC", subtype="PCM_16")
-    os.replace(tmp, path)
-
-
-def recover(item: Interrupted) -> Path:
-    """Keep an interrupted recording: it becomes an ordinary file."""
-    repair(item.path)
-    item.marker.unlink(missing_ok=True)
-    return item.path
-
-
-def discard(item: Interrupted) -> None:
-    item.path.unlink(missing_ok=True)
-    item.marker.unlink(missing_ok=True)
+# -- interrupted recordings (their own module; the names stay importable from here) --------------
+from .recovery import (EmptyRecording, Interrupted, discard, find_interrupted,  # noqa: E402,F401
+                       readable_seconds, recover, repair)

@@ -218,7 +218,11 @@ class RecorderView(QWidget):
             rl = QHBoxLayout(row)
             rl.setContentsMargins(0, 0, 0, 0)
             when = datetime.fromtimestamp(item.started).strftime("%d %b %Y %H:%M")
-            label = QLabel(f"An interrupted recording from {when} ({fmt_elapsed(item.duration)}) was saved.")
+            if item.empty:
+                label = QLabel(f"An interrupted recording from {when} has no audio: it stopped before any "
+                               "sound reached the disk.")
+            else:
+                label = QLabel(f"An interrupted recording from {when} ({fmt_elapsed(item.duration)}) was saved.")
             label.setWordWrap(True)
             rl.addWidget(label, 1)
             keep = QPushButton("Recover")
@@ -234,7 +238,13 @@ class RecorderView(QWidget):
         return found
 
     def _recover(self, item, row) -> None:
-        path = recording.recover(item)
+        try:
+            path = recording.recover(item)
+        except recording.EmptyRecording as exc:   # nothing to keep: it was discarded, say so
+            row.hide()
+            self.status.setText(str(exc))
+            self._hide_banner_if_empty()
+            return
         row.hide()
         self.last_path = path
         self.status.setText(f"Recovered {path.name} ({fmt_elapsed(item.duration)}).")

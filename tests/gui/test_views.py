@@ -174,6 +174,39 @@ def test_interrupted_recording_offered_on_start(make_window, home, qtbot, jfk):
     assert w.importer.info.duration > 3.0           # playable, transcribable audio
 
 
+def test_interrupted_recording_without_audio_is_discarded_with_a_message(make_window, home, qtbot):
+    folder = home / "recordings"
+    script = textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from app.audio.recording import Recorder
+
+        class Idle:   # the microphone had not delivered anything yet
+            def __init__(self, **kwargs): pass
+            start = stop = close = lambda self: None
+
+        r = Recorder(Path({str(folder)!r}), file_format="FLAC", stream_factory=Idle)
+        r.start(); print("started", flush=True); time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert proc.stdout.readline().strip() == "started"
+    os.kill(proc.pid, signal.SIGKILL)               # killed before any sound reached the disk
+    proc.wait()
+    proc.stdout.close()
+    w = make_window(restore=False)
+    qtbot.waitUntil(lambda: w.recorder.banner.isVisible(), timeout=5000)
+    from PySide6.QtWidgets import QLabel, QPushButton
+    assert any("has no audio" in label.text() for label in w.recorder.banner.findChildren(QLabel))
+    [recover] = [b for b in w.recorder.banner.findChildren(QPushButton) if b.text() == "Recover"]
+    qtbot.mouseClick(recover, Qt.MouseButton.LeftButton)
+    status = w.recorder.status.text()
+    assert "held no audio" in status and "discarded" in status
+    assert not w.recorder.banner.isVisible()
+    assert list(folder.iterdir()) == []              # no 0-byte recording left behind
+    assert w.job_form.media_uri.text() == ""         # nothing handed on to transcribe
+
+
 def test_shortcuts_record_pause_stop(make_window, fake_mic, qtbot):
     w = make_window(restore=False)
     w.recorder.add_input("Sample speech (test input)", fake_mic)
