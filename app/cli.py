@@ -130,6 +130,11 @@ class ProgressBar:
         if self.tty and self.shown:
             sys.stderr.write("\n")
 
+    def note(self, text: str) -> None:
+        """A one-line notice (e.g. the job stalled), on its own line."""
+        sys.stderr.write(("\n" if self.tty and self.shown else "") + f"clinscribe: {text}\n")
+        sys.stderr.flush()
+
 
 # -- the commands ---------------------------------------------------------------
 def _engine(args):
@@ -172,7 +177,7 @@ def _start_params(args) -> dict:
 def _wait(engine, name: str) -> dict:
     bar = ProgressBar(name)
     try:
-        return engine.wait(name, poll=0.3, on_update=bar)
+        return engine.wait(name, poll=0.3, on_update=bar, on_notice=bar.note)
     finally:
         bar.done()
 

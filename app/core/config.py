@@ -40,6 +40,7 @@ class Settings:
     aws_endpoint_url: str = ""
     aws_input_bucket: str = ""
     aws_input_prefix: str = "clinscribe/"
+    worker_stall_seconds: float = 300.0  # a local worker with no progress this long is replaced
 
     @classmethod
     def load(cls, base: Path | None = None) -> "Settings":

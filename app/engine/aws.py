@@ -467,7 +467,8 @@ class AwsEngine(TranscriptionEngine):
 
     # -- polling --------------------------------------------------------------------
     def wait(self, job_name: str, *, poll: float = 0.5, timeout: float | None = None,
-             on_update: Callable[[dict, float | None], None] | None = None) -> dict:
+             on_update: Callable[[dict, float | None], None] | None = None,
+             on_notice: Callable[[str], None] | None = None) -> dict:
         """Poll until COMPLETED or FAILED, backing off from ``poll`` to :attr:`max_poll` seconds.
 
         Network outages and throttling (after botocore's own retries) do not end the

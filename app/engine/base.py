@@ -97,12 +97,21 @@ class TranscriptionEngine(abc.ABC):
         """Fraction done of a running job, where the engine knows it (AWS does not)."""
         return None
 
+    def job_notices(self, job_name: str, after: int = 0) -> list[tuple[int, str]]:
+        """One-line notices about the job (the local engine: its worker stalled and was replaced)."""
+        return []
+
     def wait(self, job_name: str, *, poll: float = 0.5, timeout: float | None = None,
-             on_update: Callable[[dict, float | None], None] | None = None) -> dict:
+             on_update: Callable[[dict, float | None], None] | None = None,
+             on_notice: Callable[[str], None] | None = None) -> dict:
         """Poll until the job is COMPLETED or FAILED; returns its MedicalTranscriptionJob."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        seen = max((n for n, _ in self.job_notices(job_name)), default=0) if on_notice else 0
         while True:
             job = self.get_medical_transcription_job(MedicalTranscriptionJobName=job_name)["MedicalTranscriptionJob"]
+            if on_notice:
+                for seen, text in self.job_notices(job_name, seen):
+                    on_notice(text)
             if on_update:
                 on_update(job, self.job_progress(job_name))
             if job["TranscriptionJobStatus"] in TERMINAL:

@@ -30,7 +30,9 @@ from ..store.vocabstore import FAILED as VOCAB_FAILED
 from ..store.vocabstore import PENDING, READY, VocabularyRecord, VocabularyStore
 from ..local.pipeline import LOCAL_ACCOUNT_ID
 from ..core.validation import START, validate
+from ..local import watchdog
 from ..local.worker import CANCELLED, lock_path
+from ..store.workerstore import WorkerStore
 from .base import TERMINAL, TranscriptionEngine
 
 MAX_ATTEMPTS = 2  # a job whose worker died is resumed once, then failed
@@ -104,6 +106,8 @@ class LocalEngine(TranscriptionEngine):
         self.decode = dict(decode or {})
         self._lock = FileLock(str(lock_path(self.home)))
         self._children: list[subprocess.Popen] = []
+        self.workers = WorkerStore(self.home / "jobs.db")
+        self.stall_seconds = watchdog.stall_seconds(self.settings.worker_stall_seconds)
         self.reconcile()
 
     # -- worker supervision ---------------------------------------------------
@@ -119,13 +123,19 @@ class LocalEngine(TranscriptionEngine):
         return False
 
     def reconcile(self) -> None:
-        """Fail or resume jobs a dead worker left behind; start a worker when work waits."""
+        """End a stalled worker; fail or resume jobs a dead one left; start a worker when work waits."""
         self._children = [child for child in self._children if child.poll() is None]  # reap
         active = self.store.active()
-        if not active or self.worker_alive():
+        if not active:
+            return
+        watchdog.enforce(self.store, self.workers, self.home, self.stall_seconds,
+                         max_attempts=MAX_ATTEMPTS, cancelled=CANCELLED)
+        if self.worker_alive():
             return
         for job in active:
-            if job.status == IN_PROGRESS and job.attempts >= MAX_ATTEMPTS:
+            if job.status == IN_PROGRESS and job.cancel_requested:
+                self.store.finish(job.seq, failure_reason=CANCELLED)
+            elif job.status == IN_PROGRESS and job.attempts >= MAX_ATTEMPTS:
                 self.store.finish(job.seq, failure_reason=WORKER_DIED)
         if self.spawn_worker and self.store.active():
             self._start_worker()
@@ -271,11 +281,13 @@ class LocalEngine(TranscriptionEngine):
         op = "GetMedicalTranscriptionJob"  # no Cancel in the model: same input shape, same errors
         validate(op, params)
         rec = self._existing(params["MedicalTranscriptionJobName"], op, "NotFoundException")
-        if self.store.request_cancel(rec.seq, CANCELLED) == IN_PROGRESS:
-            # the worker notices within a second, records it and stops; then a new worker takes the queue
-            deadline = time.monotonic() + 5
+        if watchdog.request_cancel(self.store, self.workers, self.home, rec.seq, CANCELLED) == IN_PROGRESS:
+            # the worker notices within a second, records it and stops; one that does not is hung:
+            # the job ends cancelled anyway and that worker is ended. A new worker takes the queue.
+            deadline = time.monotonic() + 3
             while time.monotonic() < deadline and self.store.get(rec.name).status == IN_PROGRESS:
                 time.sleep(0.1)
+            watchdog.stop_cancelled(self.store, self.workers, self.home, rec.seq, CANCELLED)
             time.sleep(0.2)
             self.reconcile()
         return {"ResponseMetadata": service.response_metadata()}
@@ -383,6 +395,11 @@ class LocalEngine(TranscriptionEngine):
         return self.put_media(path, bucket, f"vocabularies/{key or Path(path).name}")
 
     # -- conveniences ---------------------------------------------------------
+    def job_notices(self, job_name: str, after: int = 0) -> list[tuple[int, str]]:
+        """What the watchdog did to the job (stalls), as (id, one-line text), after notice ``after``."""
+        rec = self.store.get(job_name)
+        return [] if rec is None else self.workers.notices(rec.seq, after)
+
     def job_progress(self, job_name: str) -> float | None:
         rec = self.store.get(job_name)
         return None if rec is None else rec.progress

@@ -24,6 +24,7 @@ from filelock import FileLock, Timeout
 from . import asr, media, pipeline
 from ..store.jobstore import JobRecord, JobStore
 from ..store.objectstore import LocalObjectStore, ObjectNotFound
+from ..store.workerstore import WorkerStore
 from ..core.outputs import output_key
 from ..store.kms import LocalKms
 
@@ -55,16 +56,32 @@ def _watch_for_cancel(store: JobStore, job: JobRecord, done: threading.Event) ->
             os._exit(0)
 
 
-def run_job(store: JobStore, job: JobRecord) -> None:
+class Beat:
+    """Progress beats from the main thread (a thread of its own would beat through a deadlock)."""
+
+    def __init__(self, workers: WorkerStore | None = None):
+        self.workers, self.pid, self.last = workers, os.getpid(), 0.0
+
+    def __call__(self, idle: bool = False, **values) -> None:
+        now = time.monotonic()
+        if self.workers is not None and (not idle or now - self.last >= 1.0):
+            self.last = now
+            self.workers.beat(self.pid, **values)
+
+
+def run_job(store: JobStore, job: JobRecord, beat: Beat | None = None) -> None:
+    beat = beat or Beat()
+    beat(job_seq=job.seq, job_duration=0.0)
     done = threading.Event()
     threading.Thread(target=_watch_for_cancel, args=(store, job, done), daemon=True).start()
     try:
-        _run_job(store, job)
+        _run_job(store, job, beat)
     finally:
         done.set()
+        beat(job_seq=None, job_duration=0.0)
 
 
-def _run_job(store: JobStore, job: JobRecord) -> None:
+def _run_job(store: JobStore, job: JobRecord, beat: Beat) -> None:
     request, options = job.request, job.options
     objects = LocalObjectStore(Path(options["storage_root"]))
     try:
@@ -73,15 +90,19 @@ def _run_job(store: JobStore, job: JobRecord) -> None:
                            sample_rate=request.get("MediaSampleRateHertz"),
                            max_bytes=options.get("max_media_bytes", media.MAX_FILE_BYTES))
         store.update(job.seq, media_format=info.media_format, media_sample_rate=info.sample_rate)
+        beat(job_duration=info.duration)
         channels = media.decode(source, info.channels)
+        beat()
         model = asr.load_model(options["model_path"], options["device"], options["compute_type"])
+        beat()
         last = [0.0]
 
-        def progress(fraction: float) -> None:
+        def progress(fraction: float) -> None:  # each decoded batch: proof of progress
             now = time.monotonic()
             if now - last[0] > 0.5:
                 last[0] = now
                 store.update(job.seq, progress=round(fraction * 0.95, 3))
+                beat()
 
         decode = asr.DecodeOptions(**options.get("decode", {}))
         doc = pipeline.transcribe_job(request, channels, model, decode=decode, progress=progress,
@@ -124,15 +145,22 @@ def serve(base: Path, idle_seconds: float = 30.0) -> int:
         lock.acquire(timeout=2)
     except Timeout:
         return 0  # another worker owns this queue
+    import psutil
+
+    workers = WorkerStore(Path(base) / "jobs.db")
+    keeper = workers.keep_open()  # noqa: F841  (closed with the process)
+    workers.register(os.getpid(), psutil.Process().create_time())  # who the watchdog may end
+    beat = Beat(workers)
     try:
         idle_since = time.monotonic()
         while True:
             job = store.claim_next()
             if job is not None:
-                run_job(store, job)
+                run_job(store, job, beat)
                 idle_since = time.monotonic()
                 continue
             if time.monotonic() - idle_since < idle_seconds:
+                beat(idle=True)
                 time.sleep(0.2)
                 continue
             lock.release()
@@ -145,6 +173,7 @@ def serve(base: Path, idle_seconds: float = 30.0) -> int:
                 return 0
             idle_since = time.monotonic()
     finally:
+        workers.unregister(os.getpid())
         if lock.is_locked:
             lock.release()
 

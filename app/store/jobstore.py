@@ -79,8 +79,8 @@ class SqliteStore:
             db.executescript(self.schema)
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+    def _connect(self, timeout: float = 30) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         db.row_factory = sqlite3.Row
         try:
             yield db
@@ -110,8 +110,8 @@ class JobStore(SqliteStore):
     schema = _SCHEMA
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as db:
+    def transaction(self, timeout: float = 30) -> Iterator[sqlite3.Connection]:
+        with self._connect(timeout) as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
@@ -188,9 +188,12 @@ class JobStore(SqliteStore):
                  1.0 if status == COMPLETED else 0.0, seq, IN_PROGRESS),
             )
 
-    def request_cancel(self, seq: int, reason: str) -> str:
-        """Fail a QUEUED job now; flag an IN_PROGRESS one for its worker. Returns the status after."""
-        with self.transaction() as db:
+    def request_cancel(self, seq: int, reason: str, timeout: float = 30) -> str:
+        """Fail a QUEUED job now; flag an IN_PROGRESS one for its worker. Returns the status after.
+
+        sqlite3.OperationalError when the database stays locked for ``timeout`` seconds.
+        """
+        with self.transaction(timeout) as db:
             row = db.execute("SELECT status FROM jobs WHERE seq = ?", (seq,)).fetchone()
             if row is None or row["status"] not in ACTIVE:
                 return row["status"] if row else ""
