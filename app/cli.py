@@ -29,6 +29,22 @@ class UsageError(Exception):
     pass
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """Usage errors as one line and exit 252, as AWS CLI v2 prints them (not argparse's usage text and 2)."""
+
+    def error(self, message: str):
+        raise UsageError(f"error: {message} (see '{self.prog} --help')")
+
+
+def _loads(text: str, what: str):
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise UsageError(f"Invalid JSON for {what}: nested too deeply") from None
+    except ValueError as exc:
+        raise UsageError(f"Invalid JSON for {what}: {exc}") from None
+
+
 # -- AWS CLI value syntax -------------------------------------------------------
 def _coerce(value: str, shape) -> Any:
     kind = shape.type_name if shape is not None else "string"
@@ -48,10 +64,7 @@ def parse_shorthand(text: str, shape) -> dict:
     """``Key=Value,Key=Value`` (or JSON) into a dict typed by the structure/map ``shape``."""
     text = text.strip()
     if text.startswith("{"):
-        try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise UsageError(f"Invalid JSON: {exc}") from None
+        return _loads(text, "a structure value")
     out: dict = {}
     for pair in filter(None, re.split(r",(?=[^,=]+=)", text)):
         key, sep, value = pair.partition("=")
@@ -71,10 +84,7 @@ def _member_shape(name: str, operation: str = START):
 
 def parse_tags(values: list[str]) -> list[dict]:
     if len(values) == 1 and values[0].strip().startswith("["):
-        try:
-            return json.loads(values[0])
-        except ValueError as exc:
-            raise UsageError(f"Invalid JSON for --tags: {exc}") from None
+        return _loads(values[0], "--tags")
     shape = _member_shape("Tags").member
     return [parse_shorthand(v, shape) for v in values]
 
@@ -85,10 +95,9 @@ def load_cli_input_json(value: str) -> dict:
             value = Path(value[len("file://"):]).expanduser().read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"Cannot read {value}: {exc.strerror}") from None
-    try:
-        data = json.loads(value)
-    except ValueError as exc:
-        raise UsageError(f"Invalid JSON for --cli-input-json: {exc}") from None
+        except ValueError:  # invalid UTF-8, a NUL in the path
+            raise UsageError(f"Cannot read {value}: not a UTF-8 text file") from None
+    data = _loads(value, "--cli-input-json")
     if not isinstance(data, dict):
         raise UsageError("--cli-input-json must be a JSON object")
     return data
@@ -267,7 +276,13 @@ def cmd_transcribe(args) -> int:
         params["Settings"] = parse_shorthand(args.settings, _member_shape("Settings"))
     if args.content_identification_type:
         params["ContentIdentificationType"] = args.content_identification_type
-    engine.start_medical_transcription_job(**params)
+    try:
+        engine.start_medical_transcription_job(**params)
+    except BaseException:  # rejected: the copy made above must not stay behind in the bucket
+        remove = getattr(engine, "remove_media", None)
+        if remove is not None:
+            remove(media_uri)
+        raise
     job = _wait(engine, name)
     if job["TranscriptionJobStatus"] == "FAILED":
         print(f"Job {name} FAILED: {job.get('FailureReason')}", file=sys.stderr)
@@ -295,7 +310,12 @@ def _warn_untranscribed(results: dict) -> None:
 def cmd_put_object(args) -> int:
     engine = _engine(args)
     source = Path(args.file).expanduser()
-    print(engine.put_media(source, args.bucket, args.key))
+    from .store.objectstore import InvalidKey
+
+    try:
+        print(engine.put_media(source, args.bucket, args.key))
+    except InvalidKey as exc:
+        raise UsageError(f"put-object: {exc}") from None
     return 0
 
 
@@ -407,7 +427,7 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="clinscribe",
         description="ClinScribe: medical transcription jobs with AWS Transcribe Medical's contract, "
                     "run offline (local engine) or on AWS. With no command, opens the desktop app.")
@@ -521,6 +541,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -531,11 +559,21 @@ def main(argv: list[str] | None = None) -> int:
     restrict_new_files()  # everything ClinScribe writes may hold PHI: owner-only
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
+    bad = next((i for i, a in enumerate(argv, start=1) if not _utf8(a)), None)
+    if bad is not None:  # the value itself is not shown: it may be a patient's file name
+        print(f"clinscribe: error: argument {bad} is not valid UTF-8", file=sys.stderr)
+        return EXIT_PARAM
     if not argv:
         args = argparse.Namespace(command="gui")
         func = cmd_gui
     else:
-        args = parser.parse_args(argv)
+        try:
+            args = parser.parse_args(argv)
+        except UsageError as exc:
+            print(f"clinscribe: {_one_line(exc)}", file=sys.stderr)
+            return EXIT_PARAM
+        except SystemExit as exc:  # --help, --version
+            return exc.code or 0
         func = getattr(args, "func", None)
         if func is None:
             parser.print_help()

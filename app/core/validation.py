@@ -84,6 +84,23 @@ def _constraint_errors(value: Any, shape: Shape, path: str,
     return errors
 
 
+def _encodable(value: Any, path: str, operation: str) -> None:
+    """Every string must be sendable: AWS rejects text that is not valid UTF-8 (lone surrogates)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _bad_request(f"The value at '{path or 'request'}' is not valid UTF-8. "
+                               "Check your request and try again.", operation) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _encodable(key, path, operation)
+            _encodable(item, f"{path}.{_camel(str(key))}" if path else _camel(str(key)), operation)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value, start=1):
+            _encodable(item, f"{path}.{i}.member", operation)
+
+
 def _bad_request(message: str, operation: str):
     return client_error("BadRequestException", message, operation)
 
@@ -96,11 +113,16 @@ def validate(operation: str, params: dict, *, allow_file_uri: bool = False) -> N
     """
     input_shape = operation_model(operation).input_shape
     validate_parameters(params, input_shape)  # raises ParamValidationError
+    _encodable(params, "", operation)
 
     skip = []
     if allow_file_uri and str(params.get("Media", {}).get("MediaFileUri", "")).startswith("file://"):
         skip.append("media.mediaFileUri")
     errors = _constraint_errors(params, input_shape, "", skip)
+    if skip:  # a file:// URI skips the s3 pattern, not the length limit
+        uri_shape = input_shape.members["Media"].members["MediaFileUri"]
+        errors += [e for e in _constraint_errors(params["Media"]["MediaFileUri"], uri_shape, "media.mediaFileUri")
+                   if "length" in e]
     if errors:
         count = len(errors)
         head = "1 validation error detected" if count == 1 else f"{count} validation errors detected"

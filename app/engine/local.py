@@ -25,7 +25,8 @@ from ..core.config import Settings, home
 from ..core.privacy import private_folder, restrict_new_files
 from ..store.kms import LocalKms, is_envelope
 from ..store.jobstore import COMPLETED, FAILED, IN_PROGRESS, JobRecord, JobStore
-from ..store.objectstore import LocalObjectStore, ObjectNotFound
+from ..core.outputs import output_key
+from ..store.objectstore import InvalidKey, LocalObjectStore, ObjectNotFound
 from ..store.vocabstore import FAILED as VOCAB_FAILED
 from ..store.vocabstore import PENDING, READY, VocabularyRecord, VocabularyStore
 from ..local.pipeline import LOCAL_ACCOUNT_ID
@@ -62,8 +63,11 @@ def _decode_token(token: str | None, operation: str) -> int | None:
     if not token:
         return None
     try:
-        return int(json.loads(base64.urlsafe_b64decode(token))["before"])
-    except (ValueError, KeyError, TypeError):
+        before = int(json.loads(base64.urlsafe_b64decode(token))["before"])
+        if not 0 < before < 2 ** 63:
+            raise ValueError(before)
+        return before
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
         raise _error("BadRequestException", "The NextToken is not valid. "
                      "Use the NextToken from the previous response.", operation) from None
 
@@ -228,6 +232,12 @@ class LocalEngine(TranscriptionEngine):
             self.objects.resolve(params["Media"]["MediaFileUri"])
         except ObjectNotFound:
             raise _error("BadRequestException", MEDIA_UNREADABLE, START) from None
+        try:  # checked now, not after the whole recording is transcribed
+            self.objects.path(params["OutputBucketName"],
+                              output_key(params["MedicalTranscriptionJobName"], params.get("OutputKey")))
+        except InvalidKey as exc:
+            raise _error("BadRequestException", f"The OutputKey can't be used: {exc}. "
+                         "Check the OutputKey and try your request again.", START) from None
         options = {
             "model": self.model_spec, "model_path": self.model_path, "device": self.device,
             "compute_type": self.compute_type, "storage_root": str(self.objects.root),
@@ -438,3 +448,10 @@ class LocalEngine(TranscriptionEngine):
         if not source.is_file():
             raise FileNotFoundError(f"No such file: {source}")
         return self.objects.put_file(source, bucket or self.settings.default_input_bucket, key or source.name)
+
+    def remove_media(self, uri: str) -> None:
+        """Remove an object :meth:`put_media` stored (e.g. when the job it was for is rejected)."""
+        try:
+            self.objects.resolve(uri).unlink(missing_ok=True)
+        except ObjectNotFound:
+            pass

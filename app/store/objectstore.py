@@ -20,6 +20,23 @@ class ObjectNotFound(LookupError):
     pass
 
 
+class InvalidKey(ObjectNotFound, ValueError):
+    """A key the local bucket cannot hold: it would leave the bucket, or a name is too long."""
+
+
+NAME_MAX = 255 - len(".part")  # bytes per path component, less the temporary file's suffix
+PATH_MAX = 4096 - len(".part")
+
+
+def check_name(text: str, what: str) -> None:
+    if "\0" in text:
+        raise InvalidKey(f"the {what} contains a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidKey(f"the {what} is not valid UTF-8") from None
+
+
 def parse_s3_uri(uri: str) -> tuple[str, str] | None:
     """(bucket, key) of an ``s3://`` or S3 ``https://`` URI, or None for other URIs."""
     parsed = urlparse(uri)
@@ -42,10 +59,27 @@ class LocalObjectStore:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def path(self, bucket: str, key: str) -> Path:
-        target = (self.root / bucket / key).resolve()
-        bucket_dir = (self.root / bucket).resolve()
+        """The file for ``bucket``/``key``; InvalidKey (naming why) when the local bucket can't hold it."""
+        check_name(bucket, "bucket name")
+        check_name(key, "key")
+        if not bucket or "/" in bucket or bucket in (".", ".."):
+            raise InvalidKey(f"invalid bucket name {bucket!r}")
+        try:
+            target = (self.root / bucket / key).resolve()
+            bucket_dir = (self.root / bucket).resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop, a name too long
+            raise InvalidKey(f"the key {key!r} can't be resolved in bucket {bucket}: "
+                             f"{getattr(exc, 'strerror', None) or exc}") from None
         if bucket_dir not in target.parents:
-            raise ObjectNotFound(f"invalid key {key!r}")
+            raise InvalidKey(f"the key {key!r} would leave the bucket {bucket} ('..' parts are not "
+                             "supported by local buckets)")
+        long = [part for part in target.relative_to(self.root).parts if len(part.encode()) > NAME_MAX]
+        if long:
+            raise InvalidKey(f"a part of the key is {len(long[0].encode())} bytes long; local buckets "
+                             f"allow at most {NAME_MAX} bytes between slashes")
+        if len(str(target).encode()) > PATH_MAX:
+            raise InvalidKey(f"the key makes a path of {len(str(target).encode())} bytes; this file "
+                             f"system allows at most {PATH_MAX}")
         return target
 
     def put_file(self, source: Path, bucket: str, key: str) -> str:
@@ -66,13 +100,17 @@ class LocalObjectStore:
 
     def resolve(self, uri: str) -> Path:
         """The local file behind ``uri``; ObjectNotFound when there is none."""
-        if uri.startswith("file://"):
-            path = Path(unquote(urlparse(uri).path))
-        else:
-            location = parse_s3_uri(uri)
-            if location is None or not location[0] or not location[1]:
+        try:
+            if uri.startswith("file://"):
+                path = Path(unquote(urlparse(uri).path))
+                check_name(str(path), "path")
+            else:
+                location = parse_s3_uri(uri)
+                if location is None or not location[0] or not location[1]:
+                    raise ObjectNotFound(uri)
+                path = self.path(*location)
+            if not path.is_file():
                 raise ObjectNotFound(uri)
-            path = self.path(*location)
-        if not path.is_file():
-            raise ObjectNotFound(uri)
+        except (OSError, ValueError, RuntimeError):  # a NUL, a name too long, a symlink loop
+            raise ObjectNotFound(uri) from None
         return path
