@@ -21,6 +21,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from . import asr, media, pipeline
+from ..store import recovery
 from ..store.jobstore import JobRecord, JobStore
 from ..store.objectstore import LocalObjectStore, ObjectNotFound
 from ..core.outputs import output_key
@@ -117,6 +118,7 @@ def serve(base: Path, idle_seconds: float = 30.0) -> int:
             job = store.claim_next()
             if job is not None:
                 run_job(store, job)
+                recovery.backup(base)  # rolling copy of jobs.db, for when the main file is damaged
                 idle_since = time.monotonic()
                 continue
             if time.monotonic() - idle_since < idle_seconds:
