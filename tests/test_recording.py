@@ -18,7 +18,7 @@ import soundfile
 from app.audio import recording
 from app.audio.recording import FileInputStream, Recorder
 
-JFK = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "audio" / "jfk.flac"
+JFK = __import__("helpers").AUDIO / "jfk.flac"
 
 
 def fake(speed=4.0):

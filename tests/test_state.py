@@ -93,7 +93,7 @@ def test_a_rolling_backup_is_kept_owner_only(done_home):
 
 
 def test_an_emptied_jobs_db_is_set_aside_and_rebuilt_from_the_transcripts(copy):
-    shutil.rmtree(copy / "backups")
+    shutil.rmtree(copy / "backups", ignore_errors=True)
     (copy / "jobs.db").write_bytes(b"")
     proc = clinscribe(copy, "list-medical-transcription-jobs")
     assert proc.returncode == 0
@@ -262,3 +262,17 @@ def test_a_read_only_home_reads_and_says_why_writing_fails(copy):
         assert str(copy) in line and "read-only" in line
     finally:
         _chmod_tree(copy, writable=True)
+
+
+def test_the_desktop_app_tells_the_user_when_the_job_database_was_rebuilt(copy):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from app.gui.main import create_app
+    from app.gui.common import AppContext
+
+    create_app()
+    (copy / "jobs.db").write_bytes(b"")
+    ctx = AppContext(copy)
+    told = []
+    ctx.notice.connect(told.append)
+    ctx.engine("local")
+    assert len(told) == 1 and "jobs.db.damaged-" in told[0]
