@@ -108,6 +108,7 @@ def test_an_emptied_jobs_db_is_set_aside_and_rebuilt_from_the_transcripts(copy):
     assert engine.get_transcript("jfk-job")["jobName"] == "jfk-job"
     job = engine.get_medical_transcription_job(MedicalTranscriptionJobName="jfk-job")["MedicalTranscriptionJob"]
     assert job["Transcript"]["TranscriptFileUri"].endswith("medical/jfk-job.json")
+    assert engine.media_path("jfk-job") is None  # a rebuilt job does not know its recording
 
 
 def _garbage(path):

@@ -310,8 +310,8 @@ class LocalEngine(TranscriptionEngine):
         rec = self.store.get(job_name)
         if rec is None:
             return None
-        try:
-            return self.objects.resolve(rec.request["Media"]["MediaFileUri"])
+        try:  # a job rebuilt from its transcript alone has no Media
+            return self.objects.resolve(rec.request["Media"].get("MediaFileUri", ""))
         except ObjectNotFound:
             return None
 

@@ -41,7 +41,9 @@ def problem(path: Path) -> str | None:
             check = db.execute("PRAGMA quick_check").fetchone()[0]
         finally:
             db.close()
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.OperationalError:
+        raise  # locked, busy, cannot open: a state of the moment, not damage; never set aside for it
+    except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
         return f"it is not a readable SQLite database ({exc})"
     if check != "ok":
         return "it is corrupt (SQLite integrity check failed)"
