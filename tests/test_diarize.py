@@ -1,6 +1,5 @@
 """Tests for app/local/diarize.py on real recordings from ../shared/data (beside the project)."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest

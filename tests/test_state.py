@@ -277,3 +277,14 @@ def test_the_desktop_app_tells_the_user_when_the_job_database_was_rebuilt(copy):
     ctx.notice.connect(told.append)
     ctx.engine("local")
     assert len(told) == 1 and "jobs.db.damaged-" in told[0]
+
+
+@pytest.mark.skipif(as_root, reason="root can write a read-only home")
+def test_a_read_only_home_without_jobs_lists_none(home):
+    home.chmod(0o500)
+    try:
+        proc = clinscribe(home, "list-medical-transcription-jobs")
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["MedicalTranscriptionJobSummaries"] == []
+    finally:
+        home.chmod(0o700)

@@ -8,6 +8,9 @@ import subprocess
 from pathlib import Path
 
 from ..core import service
+from ..core.config import Settings
+from ..core.outputs import output_key
+from ..store.objectstore import LocalObjectStore, ObjectNotFound
 
 READ_ONLY = "InternalFailureException"
 
@@ -26,10 +29,20 @@ def read_only_error(home: Path, operation: str):
         "(or set CLINSCRIBE_HOME to one that is) and try your request again.", operation)
 
 
-def output_exists_error(uri: str, operation: str):
-    return service.client_error(
-        "ConflictException", f"The transcript file {uri} already exists (written by an earlier job); "
-        "ClinScribe never overwrites one. Use a different job name or OutputKey.", operation)
+def refuse_overwrite(objects: LocalObjectStore, store, params: dict) -> None:
+    """A new job whose transcript file is already there (e.g. its history was lost) is refused
+    before any work, with a ConflictException like a taken job name's."""
+    name = params["MedicalTranscriptionJobName"]
+    bucket, key = params["OutputBucketName"], output_key(name, params.get("OutputKey"))
+    try:
+        exists = objects.path(bucket, key).exists()
+    except ObjectNotFound:
+        return
+    if exists and store.get(name) is None:
+        raise service.client_error(
+            "ConflictException", f"The transcript file s3://{bucket}/{key} already exists (written by an "
+            "earlier job); ClinScribe never overwrites one. Use a different job name or OutputKey.",
+            "StartMedicalTranscriptionJob")
 
 
 def worker_log(home: Path):
@@ -41,3 +54,11 @@ def worker_log(home: Path):
         return open(logs / "worker.log", "ab")
     except OSError:
         return subprocess.DEVNULL
+
+
+def object_store(settings: Settings, home: Path, read_only: bool) -> LocalObjectStore:
+    """The local buckets; in a read-only home they are only looked at, never created."""
+    if not read_only:
+        return LocalObjectStore(settings.buckets_root(home))
+    root = Path(settings.storage_root).expanduser() if settings.storage_root else Path(home) / "buckets"
+    return LocalObjectStore(root, create=False)

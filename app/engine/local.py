@@ -23,12 +23,11 @@ from ..local import asr, media
 from ..core.config import Settings, home
 from ..core.privacy import private_folder, restrict_new_files
 from ..store.jobstore import COMPLETED, FAILED, IN_PROGRESS, JobRecord, JobStore
-from ..store.objectstore import LocalObjectStore, ObjectNotFound
+from ..store.objectstore import ObjectNotFound
 from ..store.vocabstore import FAILED as VOCAB_FAILED
 from ..store.vocabstore import PENDING, READY, VocabularyRecord, VocabularyStore
 from ..local.pipeline import LOCAL_ACCOUNT_ID
 from ..core.validation import START, validate
-from ..core.outputs import output_key
 from ..store.recovery import open_job_store
 from . import homestate
 from ..local.worker import CANCELLED, lock_path
@@ -92,7 +91,7 @@ class LocalEngine(TranscriptionEngine):
         self.home = private_folder(Path(base)) if base else home()
         self.settings = settings or Settings.load(self.home)
         self.read_only = not homestate.writable(self.home)  # reading still works; changes say why not
-        self.objects = LocalObjectStore(self.settings.buckets_root(self.home))
+        self.objects = homestate.object_store(self.settings, self.home, self.read_only)
         self.notice = None  # one line for the user when jobs.db had to be set aside and rebuilt
         if self.read_only:
             self.store = JobStore(self.home / "jobs.db", read_only=True)
@@ -224,20 +223,10 @@ class LocalEngine(TranscriptionEngine):
         if self.read_only:
             raise homestate.read_only_error(self.home, operation)
 
-    def _refuse_overwrite(self, params: dict) -> None:
-        """A new job whose transcript file is already there (e.g. a history lost) is refused."""
-        bucket, key = params["OutputBucketName"], output_key(params["MedicalTranscriptionJobName"], params.get("OutputKey"))
-        try:
-            exists = self.objects.path(bucket, key).exists()
-        except ObjectNotFound:
-            return
-        if exists and self.store.get(params["MedicalTranscriptionJobName"]) is None:
-            raise homestate.output_exists_error(f"s3://{bucket}/{key}", START)
-
     def start_medical_transcription_job(self, **params) -> dict:
         validate(START, params, allow_file_uri=True)
         self._writable(START)
-        self._refuse_overwrite(params)
+        homestate.refuse_overwrite(self.objects, self.store, params)  # never overwrite a transcript
         vocabulary = self._vocabulary_for(params)
         try:
             self.objects.resolve(params["Media"]["MediaFileUri"])

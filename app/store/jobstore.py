@@ -86,7 +86,10 @@ class SqliteStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        if self.read_only:
+        if self.read_only and not self.path.exists():  # a read-only home without jobs: an empty store
+            db = sqlite3.connect(":memory:", isolation_level=None)
+            db.executescript(self.schema)
+        elif self.read_only:
             db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro&immutable=1", uri=True,
                                  isolation_level=None)
         else:

@@ -37,9 +37,10 @@ def parse_s3_uri(uri: str) -> tuple[str, str] | None:
 
 
 class LocalObjectStore:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, create: bool = True):
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        if create:  # not in a read-only home: there nothing is stored, and lookups find nothing
+            self.root.mkdir(parents=True, exist_ok=True)
 
     def path(self, bucket: str, key: str) -> Path:
         target = (self.root / bucket / key).resolve()
