@@ -48,11 +48,17 @@ def clinscribe(home, *args):
     return proc
 
 
-def wait_for_backup(home, seconds=30):
+def backed_up(home) -> set:
+    try:
+        return {r[0] for r in sqlite3.connect(home / "backups" / "jobs.db.1").execute("SELECT name FROM jobs")}
+    except sqlite3.Error:
+        return set()
+
+
+def wait_for_backup(home, names, seconds=30):
+    """The worker writes its backup right after each job."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if (home / "backups" / "jobs.db.1").is_file():
-            return
+    while time.monotonic() < deadline and backed_up(home) != names:
         time.sleep(0.1)
 
 
@@ -67,7 +73,7 @@ def done_home(tmp_path_factory):
     engine.start_medical_transcription_job(**job_request("jfk-job", engine.put_media(JFK)))
     assert engine.wait("failed-job", poll=0.2, timeout=120)["TranscriptionJobStatus"] == "FAILED"
     assert engine.wait("jfk-job", poll=0.2, timeout=120)["TranscriptionJobStatus"] == "COMPLETED"
-    time.sleep(0.5)  # the worker writes its backup right after the job
+    wait_for_backup(home, {"failed-job", "jfk-job"})
     return home
 
 
@@ -88,8 +94,7 @@ def test_a_rolling_backup_is_kept_owner_only(done_home):
     backup = done_home / "backups" / "jobs.db.1"
     assert backup.is_file()
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
-    names = {r[0] for r in sqlite3.connect(backup).execute("SELECT name FROM jobs")}
-    assert names == {"failed-job", "jfk-job"}
+    assert backed_up(done_home) == {"failed-job", "jfk-job"}
 
 
 def test_an_emptied_jobs_db_is_set_aside_and_rebuilt_from_the_transcripts(copy):
