@@ -154,7 +154,10 @@ def _engine(args):
         for key in ("model", "device", "compute_type"):
             if getattr(args, key, None):
                 kwargs[key] = getattr(args, key)
-    return create_engine(getattr(args, "engine", None), **kwargs)
+    engine = create_engine(getattr(args, "engine", None), **kwargs)
+    if getattr(engine, "notice", None):  # jobs.db was damaged, set aside and rebuilt
+        print(engine.notice, file=sys.stderr)
+    return engine
 
 
 def _start_params(args) -> dict:

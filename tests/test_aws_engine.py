@@ -39,7 +39,7 @@ from app.engine.aws import AwsEngine, ConnectionProblem, UploadCancelled, Vocabu
 from app.store.objectstore import parse_s3_uri  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-AUDIO = Path(__file__).resolve().parents[2] / "shared" / "data" / "audio" / "jfk.flac"
+AUDIO = __import__("helpers").AUDIO / "jfk.flac"
 JFK_WORDS = "ask not what your country can do for you"
 IN_BUCKET, OUT_BUCKET = "clinscribe-in-test", "clinscribe-out-test"
 JOB_DEFAULTS = {"LanguageCode": "en-US", "OutputBucketName": OUT_BUCKET, "Specialty": "PRIMARYCARE",

@@ -1,13 +1,12 @@
 """Tests for app/local/diarize.py on real recordings from ../shared/data (beside the project)."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from app.local.diarize import SpeakerTurn, diarize, speaker_at
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from helpers import DATA  # noqa: E402
 AUDIO = DATA / "audio"
 
 pytestmark = pytest.mark.skipif(not AUDIO.is_dir(), reason=f"test audio not found in {AUDIO}")

@@ -124,6 +124,12 @@ def test_an_encrypted_job_end_to_end(home, service_name, capsys):
 
     assert cli(["get-transcript", "--medical-transcription-job-name", "kms-jfk", "--text"]) == 0
     assert "ask not what your country" in capsys.readouterr().out
+    # a lost job history is rebuilt from the encrypted transcript too, and it still opens
+    __import__("shutil").rmtree(home / "backups", ignore_errors=True)   # from the envelope alone
+    (home / "jobs.db").write_bytes(b"")
+    rebuilt = LocalEngine(base=home)
+    assert rebuilt.notice and rebuilt.store.get("kms-jfk") is not None
+    assert wer(JFK_TEXT, rebuilt.get_transcript("kms-jfk")["results"]["transcripts"][0]["transcript"]) == 0.0
     # the key gone from the keyring: one line with KMS's error, the AWS CLI's service exit code
     credentials.delete_secret("kms:alias/notes")
     assert cli(["get-transcript", "--medical-transcription-job-name", "kms-jfk"]) == 254

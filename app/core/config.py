@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -16,6 +17,15 @@ import platformdirs
 from .privacy import private_folder
 
 APP_NAME = "ClinScribe"
+
+
+class SettingsError(ValueError):
+    """settings.json exists but cannot be used; the file is left exactly as it is."""
+
+    def __init__(self, path: Path, problem: str):
+        self.path = path
+        super().__init__(f"The settings file {path} cannot be used: {problem}. It was left untouched; "
+                         "fix it or move it away (ClinScribe then starts with default settings).")
 
 
 def home() -> Path:
@@ -44,19 +54,54 @@ class Settings:
 
     @classmethod
     def load(cls, base: Path | None = None) -> "Settings":
+        """The saved settings; defaults when there is no file. A file that cannot be read or is
+        damaged raises SettingsError (never silently defaults: a chosen storage root would be lost)."""
         path = (base or home()) / "settings.json"
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {}
-        known = {f.name for f in fields(cls)}
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cls()
+        except (OSError, UnicodeError) as exc:
+            raise SettingsError(path, getattr(exc, "strerror", None) or str(exc)) from None
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise SettingsError(path, f"not valid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise SettingsError(path, "not a JSON object")
+        defaults = cls()
+        known = {f.name: f for f in fields(cls)}
+        for key, value in data.items():
+            if key not in known:
+                continue
+            default = getattr(defaults, key)
+            if isinstance(default, str) and not isinstance(value, str):
+                raise SettingsError(path, f"'{key}' must be a string")
+            if isinstance(default, (int, float)) and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                                      or value <= 0):
+                raise SettingsError(path, f"'{key}' must be a positive number")
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def save(self, base: Path | None = None) -> Path:
+        """Written atomically (a temporary file in the same folder, fsync, rename), owner-only."""
         path = (base or home()) / "settings.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-        os.replace(tmp, path)
+        fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(asdict(self), f, indent=2)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        if os.name == "posix":
+            folder = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
         return path
 
     def buckets_root(self, base: Path | None = None) -> Path:

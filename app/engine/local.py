@@ -26,12 +26,14 @@ from ..core.privacy import private_folder, restrict_new_files
 from ..store.kms import LocalKms, is_envelope
 from ..store.jobstore import COMPLETED, FAILED, IN_PROGRESS, JobRecord, JobStore
 from ..core.outputs import output_key
-from ..store.objectstore import InvalidKey, LocalObjectStore, ObjectNotFound
+from ..store.objectstore import InvalidKey, ObjectNotFound
 from ..store.vocabstore import FAILED as VOCAB_FAILED
 from ..store.vocabstore import PENDING, READY, VocabularyRecord, VocabularyStore
 from ..local.pipeline import LOCAL_ACCOUNT_ID
 from ..core.validation import START, validate
 from ..local import watchdog
+from ..store.recovery import open_job_store
+from . import homestate
 from ..local.worker import CANCELLED, lock_path
 from ..store.workerstore import WorkerStore
 from .base import TERMINAL, TranscriptionEngine
@@ -96,9 +98,14 @@ class LocalEngine(TranscriptionEngine):
         restrict_new_files()  # jobs, audio copies, transcripts, logs: owner-only (PHI)
         self.home = private_folder(Path(base)) if base else home()
         self.settings = settings or Settings.load(self.home)
-        self.store = JobStore(self.home / "jobs.db")
-        self.vocabularies = VocabularyStore(self.home / "jobs.db")
-        self.objects = LocalObjectStore(self.settings.buckets_root(self.home))
+        self.read_only = not homestate.writable(self.home)  # reading still works; changes say why not
+        self.objects = homestate.object_store(self.settings, self.home, self.read_only)
+        self.notice = None  # one line for the user when jobs.db had to be set aside and rebuilt
+        if self.read_only:
+            self.store = JobStore(self.home / "jobs.db", read_only=True)
+        else:
+            self.store, self.notice = open_job_store(self.home, self.objects.root)
+        self.vocabularies = VocabularyStore(self.home / "jobs.db", read_only=self.read_only)
         self.kms = LocalKms(self.home)
         self.model_spec = model or self.settings.model
         self.model_path = str(asr.resolve_model(self.model_spec, self.home))  # ModelError early
@@ -128,6 +135,8 @@ class LocalEngine(TranscriptionEngine):
 
     def reconcile(self) -> None:
         """End a stalled worker; fail or resume jobs a dead one left; start a worker when work waits."""
+        if self.read_only:
+            return
         self._children = [child for child in self._children if child.poll() is None]  # reap
         active = self.store.active()
         if not active:
@@ -149,8 +158,6 @@ class LocalEngine(TranscriptionEngine):
             cmd = [sys.executable, "_worker", "--home", str(self.home)]
         else:
             cmd = [sys.executable, "-m", "app", "_worker", "--home", str(self.home)]
-        logs = self.home / "logs"
-        logs.mkdir(exist_ok=True)
         kwargs: dict = {}
         if os.name == "nt":
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
@@ -159,9 +166,13 @@ class LocalEngine(TranscriptionEngine):
         env = dict(os.environ, CLINSCRIBE_HOME=str(self.home))
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-        with open(logs / "worker.log", "ab") as log:
+        log = homestate.worker_log(self.home)  # DEVNULL when logs/ cannot be written
+        try:
             self._children.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                                    env=env, close_fds=True, **kwargs))
+        finally:
+            if log is not subprocess.DEVNULL:
+                log.close()
 
     # -- responses ------------------------------------------------------------
     @staticmethod
@@ -225,8 +236,14 @@ class LocalEngine(TranscriptionEngine):
                          "Wait until it is READY (or fix its file) and try your request again.", START)
         return rec.content.decode("utf-8")
 
+    def _writable(self, operation: str) -> None:
+        if self.read_only:
+            raise homestate.read_only_error(self.home, operation)
+
     def start_medical_transcription_job(self, **params) -> dict:
         validate(START, params, allow_file_uri=True)
+        self._writable(START)
+        homestate.refuse_overwrite(self.objects, self.store, params)  # never overwrite a transcript
         vocabulary = self._vocabulary_for(params)
         try:
             self.objects.resolve(params["Media"]["MediaFileUri"])
@@ -278,6 +295,7 @@ class LocalEngine(TranscriptionEngine):
     def delete_medical_transcription_job(self, **params) -> dict:
         op = "DeleteMedicalTranscriptionJob"
         validate(op, params)
+        self._writable(op)
         self.reconcile()
         rec = self._existing(params["MedicalTranscriptionJobName"], op, "BadRequestException")
         if rec.status not in TERMINAL:
@@ -290,6 +308,7 @@ class LocalEngine(TranscriptionEngine):
         """A ClinScribe extension (AWS has no cancel): the job ends FAILED, "Cancelled by the user."."""
         op = "GetMedicalTranscriptionJob"  # no Cancel in the model: same input shape, same errors
         validate(op, params)
+        self._writable(op)
         rec = self._existing(params["MedicalTranscriptionJobName"], op, "NotFoundException")
         if watchdog.request_cancel(self.store, self.workers, self.home, rec.seq, CANCELLED) == IN_PROGRESS:
             # the worker notices within a second, records it and stops; one that does not is hung:
@@ -307,8 +326,8 @@ class LocalEngine(TranscriptionEngine):
         rec = self.store.get(job_name)
         if rec is None:
             return None
-        try:
-            return self.objects.resolve(rec.request["Media"]["MediaFileUri"])
+        try:  # a job rebuilt from its transcript alone has no Media
+            return self.objects.resolve(rec.request["Media"].get("MediaFileUri", ""))
         except ObjectNotFound:
             return None
 
@@ -352,6 +371,7 @@ class LocalEngine(TranscriptionEngine):
     def create_medical_vocabulary(self, **params) -> dict:
         op = "CreateMedicalVocabulary"
         validate(op, params)
+        self._writable(op)
         content = self._vocabulary_file(params, op)
         tags = json.dumps(params["Tags"]) if params.get("Tags") else None
         if not self.vocabularies.insert(params["VocabularyName"], params["LanguageCode"], tags):
@@ -365,6 +385,7 @@ class LocalEngine(TranscriptionEngine):
     def update_medical_vocabulary(self, **params) -> dict:
         op = "UpdateMedicalVocabulary"
         validate(op, params)
+        self._writable(op)
         self._vocabulary(params["VocabularyName"], op)
         content = self._vocabulary_file(params, op)
         self.vocabularies.set(params["VocabularyName"], state=PENDING, language_code=params["LanguageCode"])
@@ -395,6 +416,7 @@ class LocalEngine(TranscriptionEngine):
     def delete_medical_vocabulary(self, **params) -> dict:
         op = "DeleteMedicalVocabulary"
         validate(op, params)
+        self._writable(op)
         self._vocabulary(params["VocabularyName"], op)
         self.vocabularies.delete(params["VocabularyName"])
         self._vocabulary_copy(params["VocabularyName"]).unlink(missing_ok=True)
@@ -447,6 +469,7 @@ class LocalEngine(TranscriptionEngine):
         source = Path(source)
         if not source.is_file():
             raise FileNotFoundError(f"No such file: {source}")
+        self._writable(START)
         return self.objects.put_file(source, bucket or self.settings.default_input_bucket, key or source.name)
 
     def remove_media(self, uri: str) -> None:

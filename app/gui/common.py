@@ -91,6 +91,7 @@ class AppContext(QObject):
 
     jobs_changed = Signal()
     settings_changed = Signal()
+    notice = Signal(str)  # one line the user must see (e.g. a damaged job database was rebuilt)
 
     def __init__(self, home: Path | None = None):
         super().__init__()
@@ -112,6 +113,8 @@ class AppContext(QObject):
                 except ImportError as exc:
                     raise RuntimeError(f"The {ENGINE_LABELS.get(kind, kind)} engine is not available "
                                        f"in this installation ({exc}).") from exc
+                if getattr(self._engines[kind], "notice", None):
+                    self.notice.emit(self._engines[kind].notice)
                 resume = getattr(self._engines[kind], "resume_polling", None)
                 if resume is not None:  # AWS jobs a previous session left running
                     resume(background=True)

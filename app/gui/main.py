@@ -24,8 +24,25 @@ def create_app(argv: list[str] | None = None):
     return app
 
 
+def settings_problem() -> str | None:
+    """Why the app must not start (a damaged settings.json), or None."""
+    from ..core.config import Settings, SettingsError
+
+    try:
+        Settings.load()
+    except SettingsError as exc:
+        return str(exc)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     app = create_app(argv)
+    problem = settings_problem()
+    if problem:  # never start on defaults: PHI would go to the default storage root
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(None, "ClinScribe cannot start", problem)
+        return 1
     from .window import MainWindow
 
     window = MainWindow()

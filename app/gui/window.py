@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.jobs.rerun_requested.connect(self._rerun)
         self.editor.status_message.connect(lambda m: self.statusBar().showMessage(m, 4000))
         self.ctx.settings_changed.connect(self.recorder.refresh_devices)
+        self.ctx.notice.connect(self._notice)  # a method: queued to the GUI thread when an engine starts elsewhere
         self._build_menus()
         self.statusBar().showMessage("Ready.")
 
@@ -151,6 +152,9 @@ class MainWindow(QMainWindow):
     def _record(self) -> None:
         self.show_page("Record")
         self.recorder.start()
+
+    def _notice(self, text: str) -> None:
+        QMessageBox.warning(self, "ClinScribe", text)
 
     def _about(self) -> None:
         QMessageBox.about(self, "About ClinScribe",

@@ -22,6 +22,7 @@ import botocore.exceptions
 from filelock import FileLock, Timeout
 
 from . import asr, media, pipeline
+from ..store import recovery
 from ..store.jobstore import JobRecord, JobStore
 from ..store.objectstore import LocalObjectStore, ObjectNotFound
 from ..store.workerstore import WorkerStore
@@ -114,7 +115,8 @@ def _run_job(store: JobStore, job: JobRecord, beat: Beat) -> None:
             # envelope encryption for the local key the request names (its public half only)
             kms = LocalKms(Path(options.get("kms_home") or store.path.parent))
             try:
-                body = kms.encrypt(body, request["OutputEncryptionKMSKeyId"], request.get("KMSEncryptionContext"))
+                body = kms.encrypt(body, request["OutputEncryptionKMSKeyId"], request.get("KMSEncryptionContext"),
+                                   job_name=request["MedicalTranscriptionJobName"])
             except botocore.exceptions.ClientError:
                 store.finish(job.seq, failure_reason=KMS_FAILURE)
                 log.info("job #%d failed: KMS key unusable", job.seq)
@@ -157,6 +159,7 @@ def serve(base: Path, idle_seconds: float = 30.0) -> int:
             job = store.claim_next()
             if job is not None:
                 run_job(store, job, beat)
+                recovery.backup(base)  # rolling copy of jobs.db, for when the main file is damaged
                 idle_since = time.monotonic()
                 continue
             if time.monotonic() - idle_since < idle_seconds:

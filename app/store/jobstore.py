@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 QUEUED, IN_PROGRESS, COMPLETED, FAILED = "QUEUED", "IN_PROGRESS", "COMPLETED", "FAILED"
+SCHEMA_VERSION = 1  # PRAGMA user_version of jobs.db (0: written before versions were kept)
 ACTIVE = (QUEUED, IN_PROGRESS)
 
 _SCHEMA = """
@@ -71,16 +72,28 @@ class SqliteStore:
 
     schema = ""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, read_only: bool = False):
+        """``read_only``: a home the user cannot write (opened immutable: no WAL files, no changes)."""
         self.path = Path(path)
+        self.read_only = read_only
+        if read_only:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(self.schema)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
     def _connect(self, timeout: float = 30) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        if self.read_only and not self.path.exists():  # a read-only home without jobs: an empty store
+            db = sqlite3.connect(":memory:", isolation_level=None)
+            db.executescript(self.schema)
+        elif self.read_only:
+            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro&immutable=1", uri=True,
+                                 isolation_level=None)
+        else:
+            db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         db.row_factory = sqlite3.Row
         try:
             yield db
@@ -152,6 +165,18 @@ class JobStore(SqliteStore):
                 (name, json.dumps(request), json.dumps(options), status, now, start),
             )
         return self.get(name)
+
+    def add_completed(self, name: str, request: dict, transcript_uri: str, when: float) -> bool:
+        """A finished job rebuilt from its transcript file (see :mod:`.recovery`); False if the name is taken."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM jobs WHERE name = ?", (name,)).fetchone():
+                return False
+            db.execute(
+                "INSERT INTO jobs (name, request, status, creation_time, start_time, completion_time,"
+                " transcript_uri, progress) VALUES (?, ?, ?, ?, ?, ?, ?, 1.0)",
+                (name, json.dumps(request), COMPLETED, when, when, when, transcript_uri),
+            )
+        return True
 
     def claim_next(self) -> JobRecord | None:
         """The oldest active job, marked IN_PROGRESS with one more attempt (worker side)."""

@@ -197,8 +197,12 @@ class LocalKms:
         return _b64(private.private_bytes(_RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption()))
 
     # -- envelopes ------------------------------------------------------------------------
-    def encrypt(self, plaintext: bytes, key_id: str, context: dict | None = None) -> bytes:
-        """An envelope of ``plaintext`` for ``key_id`` (needs only the key's public half)."""
+    def encrypt(self, plaintext: bytes, key_id: str, context: dict | None = None, *, job_name: str = "") -> bytes:
+        """An envelope of ``plaintext`` for ``key_id`` (needs only the key's public half).
+
+        ``job_name`` (already in the object's key, so no secret) lets a damaged job history be
+        rebuilt from the envelope alone.
+        """
         key = canonical_key_id(key_id)
         entry = self._index().get(key)
         if not entry:
@@ -217,6 +221,8 @@ class LocalKms:
                     "EncryptionContext": dict(context or {}),
                     "EphemeralPublicKey": _b64(ephemeral_public), "KeyNonce": _b64(key_nonce),
                     "EncryptedDataKey": _b64(wrapped), "Nonce": _b64(nonce), "Ciphertext": _b64(body)}
+        if job_name:
+            envelope["JobName"] = job_name
         return json.dumps(envelope, ensure_ascii=False).encode("utf-8")
 
     @staticmethod

@@ -54,9 +54,10 @@ def parse_s3_uri(uri: str) -> tuple[str, str] | None:
 
 
 class LocalObjectStore:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, create: bool = True):
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        if create:  # not in a read-only home: there nothing is stored, and lookups find nothing
+            self.root.mkdir(parents=True, exist_ok=True)
 
     def path(self, bucket: str, key: str) -> Path:
         """The file for ``bucket``/``key``; InvalidKey (naming why) when the local bucket can't hold it."""

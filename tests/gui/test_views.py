@@ -109,7 +109,7 @@ def test_failed_job_rerun_and_delete(make_window, tmp_path, qtbot):
 def test_cancel_a_running_job_from_the_jobs_view(make_window, tmp_path, qtbot):
     import soundfile
 
-    data, rate = soundfile.read(Path(__file__).resolve().parents[3] / "shared" / "data" / "consultations"
+    data, rate = soundfile.read(__import__("helpers").DATA / "consultations"
                                 / "day2_consultation03.flac")
     long_wav = tmp_path / "long-visit.wav"
     soundfile.write(long_wav, data, rate)
