@@ -656,6 +656,13 @@ def test_cli_with_engine_aws_end_to_end(world, tmp_path):
               "--output-bucket-name", OUT_BUCKET, "--specialty", "PRIMARYCARE", "--type", "DICTATION")
     assert run.returncode == 254 and "BadRequestException" in run.stderr and len(run.stderr.strip().splitlines()) == 1
 
+    # a transcribe that AWS rejects (the name is taken) leaves no copy of the recording in S3
+    keys = lambda: {o["Key"] for o in world["s3"].list_objects_v2(Bucket=IN_BUCKET, Prefix="cli/").get("Contents", [])}
+    before = keys()
+    run = cli("transcribe", str(AUDIO), "--engine", "aws", "--job-name", "cli-job-1")
+    assert run.returncode == 254 and "ConflictException" in run.stderr, run.stderr
+    assert keys() == before
+
     world["proxy"].inject("*", "drop", 10_000)  # AWS unreachable from here on
     run = cli("get-transcript", "--engine", "aws", "--medical-transcription-job-name", "cli-job-1", "--text")
     assert run.returncode == 0, run.stderr  # the kept copy, offline

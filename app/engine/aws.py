@@ -641,6 +641,12 @@ class AwsEngine(TranscriptionEngine):
         self._upload(source, bucket, key, progress, cancel)
         return f"s3://{bucket}/{key}"
 
+    def remove_media(self, uri: str) -> None:
+        """Delete an object :meth:`put_media` uploaded (e.g. when the job it was for is rejected)."""
+        location = parse_s3_uri(uri)
+        if location and location[0] and location[1]:
+            self._call(self.s3, "DeleteObject", {"Bucket": location[0], "Key": location[1]})
+
     def _upload(self, source: Path, bucket: str, key: str, progress, cancel) -> None:
         from boto3.s3.transfer import create_transfer_manager
         from s3transfer.exceptions import CancelledError
