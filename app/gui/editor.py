@@ -37,6 +37,10 @@ class SnapshotCommand(QUndoCommand):
         self.editor.render_all()
 
 
+def _count(n: int, one: str, many: str = "") -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 class EditorView(QWidget):
     status_message = Signal(str)
 
@@ -145,9 +149,9 @@ class EditorView(QWidget):
         self.title.setText(f"<h2>{doc.job_name or 'Transcript'}</h2>")
         self.player.load(media_path if media_path and Path(media_path).exists() else None)
         phi = len(doc.entities)
-        parts = [f"{len(doc.turns)} turns", f"{len(doc.labels())} voices"]
+        parts = [_count(len(doc.turns), "turn"), _count(len(doc.labels()), "voice")]
         if phi:
-            parts.append(f"{phi} PHI entities highlighted")
+            parts.append(f"{_count(phi, 'PHI entity', 'PHI entities')} highlighted")
         if not self.player.source:
             parts.append("audio not available for playback")
         if doc.untranscribed:

@@ -137,3 +137,14 @@ def test_playback_without_an_audio_output_says_so_in_the_window(make_window, hom
     qtbot.mouseClick(w.importer.play_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: w.importer.message.isVisible(), timeout=3000)
     assert "No audio output" in w.importer.message.text()
+
+
+def test_the_info_line_counts_in_good_english(make_window, home):
+    from app.core.document import TranscriptDocument
+    from helpers import AUDIO, item
+
+    one_turn = {"jobName": "one", "results": {"transcripts": [{"transcript": "Hello."}],
+                                              "items": [item(0, "Hello", 0.1, 0.4)]}}
+    w = make_window(restore=False)
+    w.editor.set_document(TranscriptDocument.open(one_turn, home, "local", "one"), AUDIO / "jfk.flac", engine="local")
+    assert "1 turn · 1 voice" in w.editor.info.text()
