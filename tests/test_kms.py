@@ -7,7 +7,9 @@ keyring is tested everywhere.
 
 from __future__ import annotations
 
+import base64
 import json
+import shutil
 import uuid
 
 import botocore.exceptions
@@ -62,9 +64,9 @@ def test_envelope_round_trip_binds_key_and_context(tmp_path, service_name):
     assert code(err) == "InvalidCiphertextException"
     # a flipped byte of the ciphertext
     envelope = json.loads(sealed)
-    body = bytearray(__import__("base64").b64decode(envelope["Ciphertext"]))
+    body = bytearray(base64.b64decode(envelope["Ciphertext"]))
     body[0] ^= 1
-    envelope["Ciphertext"] = __import__("base64").b64encode(bytes(body)).decode()
+    envelope["Ciphertext"] = base64.b64encode(bytes(body)).decode()
     with pytest.raises(botocore.exceptions.ClientError) as err:
         kms.decrypt(json.dumps(envelope).encode())
     assert code(err) == "InvalidCiphertextException"
@@ -125,7 +127,7 @@ def test_an_encrypted_job_end_to_end(home, service_name, capsys):
     assert cli(["get-transcript", "--medical-transcription-job-name", "kms-jfk", "--text"]) == 0
     assert "ask not what your country" in capsys.readouterr().out
     # a lost job history is rebuilt from the encrypted transcript too, and it still opens
-    __import__("shutil").rmtree(home / "backups", ignore_errors=True)   # from the envelope alone
+    shutil.rmtree(home / "backups", ignore_errors=True)   # from the envelope alone
     (home / "jobs.db").write_bytes(b"")
     rebuilt = LocalEngine(base=home)
     assert rebuilt.notice and rebuilt.store.get("kms-jfk") is not None

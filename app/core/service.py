@@ -32,11 +32,17 @@ def operation_model(operation: str) -> OperationModel:
     return service_model().operation_model(operation)
 
 
-@functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=None)
+def client_exceptions(service_name: str = SERVICE):
+    """botocore's generated exception classes for a service (``.BadRequestException`` …)."""
+    session = botocore_session()
+    factory = session._get_internal_component("exceptions_factory")
+    return factory.create_client_exceptions(session.get_service_model(service_name))
+
+
 def exceptions():
-    """botocore's generated exception classes for Transcribe (``.BadRequestException`` …)."""
-    factory = botocore_session()._get_internal_component("exceptions_factory")
-    return factory.create_client_exceptions(service_model())
+    """Transcribe's exception classes."""
+    return client_exceptions(SERVICE)
 
 
 _STATUS = {

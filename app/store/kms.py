@@ -29,7 +29,6 @@ an alias ARN; an ARN and its bare id name the same local key.
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import os
 import secrets
@@ -52,21 +51,13 @@ _INFO = b"ClinScribe local KMS v1"
 _RAW = serialization.Encoding.Raw
 
 
-@functools.lru_cache(maxsize=1)
-def _exceptions():
-    from ..core.service import botocore_session
-
-    session = botocore_session()
-    factory = session._get_internal_component("exceptions_factory")
-    return factory.create_client_exceptions(session.get_service_model("kms"))
-
-
 def kms_error(code: str, message: str, operation: str) -> botocore.exceptions.ClientError:
     """The exception boto3's KMS client raises for ``code``."""
-    cls = getattr(_exceptions(), code, botocore.exceptions.ClientError)
-    status = {"NotFoundException": 400, "AccessDeniedException": 400}.get(code, 400)
+    from ..core.service import client_exceptions
+
+    cls = getattr(client_exceptions("kms"), code, botocore.exceptions.ClientError)
     return cls({"Error": {"Code": code, "Message": message},
-                "ResponseMetadata": {"HTTPStatusCode": status, "RetryAttempts": 0}}, operation)
+                "ResponseMetadata": {"HTTPStatusCode": 400, "RetryAttempts": 0}}, operation)
 
 
 def canonical_key_id(key_id: str) -> str:

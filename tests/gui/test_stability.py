@@ -8,6 +8,7 @@ killing the run. (Python 3.12+ makes None immortal, so there the probe cannot se
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ PROBE = Path(__file__).with_name("refcount_probe.py")
 
 def probe(*args) -> int:
     proc = subprocess.run([sys.executable, str(PROBE), *map(str, args)], capture_output=True, text=True,
-                          timeout=300, cwd=ROOT, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+                          timeout=300, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, f"the probe died: {proc.stderr[-800:]}"
     return int(proc.stdout.strip().splitlines()[-1])
 
