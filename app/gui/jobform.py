@@ -1,4 +1,6 @@
-"""The job form: every StartMedicalTranscriptionJob field, validated live by the core."""
+"""The job form: every StartMedicalTranscriptionJob field, validated live by the core.
+
+Its field groups are built in jobgroups.py; what it knows without widgets is in jobrules.py."""
 
 from __future__ import annotations
 
@@ -6,58 +8,19 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QPushButton, QRadioButton, QScrollArea,
-                               QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QScrollArea, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..core.validation import START, validate
 from .common import ENGINE_LABELS, AppContext, describe_error, hint_label, unique_job_name
+from .jobgroups import JobFields
+from .jobrules import PRESETS, describe_media, field_for, split_errors
 from .workers import run_async
 
-MEDIA_FORMATS = ("mp3", "mp4", "wav", "flac", "ogg", "amr", "webm", "m4a")
-PRESETS = {
-    "Dictation": dict(type="DICTATION", who="none", alternatives=False),
-    "Conversation, 2 speakers": dict(type="CONVERSATION", who="speakers", speakers=2),
-    "Two-channel recording": dict(type="CONVERSATION", who="channels"),
-}
-
-# Which field an error message is about: camelCase paths (server side), parameter names (client side)
-# and words of the cross-field rules.
-FIELD_KEYS = [
-    ("name", ("medicalTranscriptionJobName", "MedicalTranscriptionJobName", "job name")),
-    ("language", ("languageCode", "LanguageCode", "language code")),
-    ("format", ("mediaFormat", "MediaFormat")),
-    ("rate", ("mediaSampleRateHertz", "MediaSampleRateHertz")),
-    ("media", ("media.mediaFileUri", "MediaFileUri", "RedactedMediaFileUri", "Media")),
-    ("speakers", ("maxSpeakerLabels", "MaxSpeakerLabels", "ShowSpeakerLabels", "speaker labels")),
-    ("alternatives", ("maxAlternatives", "MaxAlternatives", "ShowAlternatives")),
-    ("vocabulary", ("vocabularyName", "VocabularyName", "vocabulary")),
-    ("bucket", ("outputBucketName", "OutputBucketName")),
-    ("key", ("outputKey", "OutputKey")),
-    ("context", ("kMSEncryptionContext", "kmsEncryptionContext", "KMSEncryptionContext")),
-    ("kms", ("outputEncryptionKMSKeyId", "OutputEncryptionKMSKeyId")),
-    ("tags", ("tags", "Tags", "tag", "Tag")),
-]
+__all__ = ["JobForm", "describe_media", "field_for", "split_errors"]
 
 
-def field_for(message: str) -> str:
-    for field, keys in FIELD_KEYS:
-        if any(k in message for k in keys):
-            return field
-    return "general"
-
-
-def split_errors(message: str) -> list[str]:
-    """AWS's "N validation errors detected: a; b" and botocore's multi-line text → single messages."""
-    head = re.match(r"^\d+ validation errors? detected: ", message)
-    if head:
-        return [p.strip() for p in re.split(r"; (?=Value )", message[head.end():]) if p.strip()]
-    if message.startswith("Parameter validation failed:"):
-        return [line.strip() for line in message.splitlines()[1:] if line.strip()]
-    return [message]
-
-
-class JobForm(QWidget):
+class JobForm(JobFields, QWidget):
     submitted = Signal(str, str)  # engine, job name
 
     def __init__(self, ctx: AppContext, parent=None):
@@ -102,144 +65,14 @@ class JobForm(QWidget):
 
         self.labels: dict[str, QLabel] = {}
 
-        def row(form: QFormLayout, label: str, widget: QWidget, field: str, hint: str = ""):
-            box = QVBoxLayout()
-            box.setSpacing(2)
-            box.addWidget(widget)
-            if hint:
-                h = hint_label(hint)
-                box.addWidget(h)
-            err = hint_label(error=True)
-            err.setAccessibleName(f"{label} error")
-            err.hide()
-            box.addWidget(err)
-            self.labels[field] = err
-            form.addRow(label, box)
-            if not widget.accessibleName():
-                widget.setAccessibleName(label.rstrip(":"))
-
-        # -- what ------------------------------------------------------------------
-        what = QGroupBox("What")
-        f = QFormLayout(what)
-        kind = QWidget()
-        kl = QHBoxLayout(kind)
-        kl.setContentsMargins(0, 0, 0, 0)
-        self.dictation = QRadioButton("Dictation (one clinician)")
-        self.conversation = QRadioButton("Conversation (clinician and patient)")
-        self.dictation.setChecked(True)
-        self.type_group = QButtonGroup(self)
-        for b in (self.dictation, self.conversation):
-            self.type_group.addButton(b)
-            kl.addWidget(b)
-        kl.addStretch(1)
-        f.addRow("Type:", kind)
-        self.media_uri = QLineEdit()
-        self.media_uri.setPlaceholderText("Choose a recording or file, or type s3://bucket/key")
-        row(f, "Audio:", self.media_uri, "media")
-        self.media_info = hint_label()
-        f.addRow("", self.media_info)
-        self.specialty = QComboBox()
-        self.specialty.addItem("Primary care", "PRIMARYCARE")
-        row(f, "Specialty:", self.specialty, "specialty")
-        self.language = QComboBox()
-        self.language.setEditable(True)
-        self.language.addItems(["en-US", "en-GB", "es-US"])
-        row(f, "Language:", self.language, "language")
-        self.media_format = QComboBox()
-        self.media_format.addItem("Detect automatically", "")
-        for fmt in MEDIA_FORMATS:
-            self.media_format.addItem(fmt, fmt)
-        row(f, "Media format:", self.media_format, "format")
-        self.rate = QSpinBox()
-        self.rate.setRange(0, 96000)
-        self.rate.setSingleStep(1000)
-        self.rate.setSpecialValueText("Detect automatically")
-        self.rate.setSuffix(" Hz")
-        row(f, "Sample rate:", self.rate, "rate")
-        lay.addWidget(what)
-
-        # -- who -------------------------------------------------------------------
-        who = QGroupBox("Who")
-        f = QFormLayout(who)
-        self.who_none = QRadioButton("Don't separate voices")
-        self.who_speakers = QRadioButton("Label speakers")
-        self.who_channels = QRadioButton("One speaker per channel (two-channel recording)")
-        self.who_none.setChecked(True)
-        self.who_group = QButtonGroup(self)
-        wbox = QVBoxLayout()
-        for b in (self.who_none, self.who_speakers, self.who_channels):
-            self.who_group.addButton(b)
-            wbox.addWidget(b)
-        f.addRow("Voices:", wbox)
-        self.max_speakers = QSpinBox()
-        self.max_speakers.setRange(0, 99)
-        self.max_speakers.setValue(2)
-        row(f, "Max. speakers:", self.max_speakers, "speakers")
-        lay.addWidget(who)
-
-        # -- extras ----------------------------------------------------------------
-        extras = QGroupBox("Extras")
-        f = QFormLayout(extras)
-        self.show_alternatives = QCheckBox("Offer alternative transcriptions")
-        f.addRow("", self.show_alternatives)
-        self.max_alternatives = QSpinBox()
-        self.max_alternatives.setRange(0, 99)
-        self.max_alternatives.setValue(3)
-        row(f, "Max. alternatives:", self.max_alternatives, "alternatives")
-        # An editable list of the engine's READY vocabularies; typing any name is allowed too.
-        self.vocabulary_box = QComboBox()
-        self.vocabulary_box.setEditable(True)
-        self.vocabulary_box.setAccessibleName("Custom vocabulary")
-        self.vocabulary = self.vocabulary_box.lineEdit()
-        self.vocabulary.setPlaceholderText("none")
-        row(f, "Custom vocabulary:", self.vocabulary_box, "vocabulary")
-        self.phi = QCheckBox("Identify protected health information (PHI)")
-        f.addRow("", self.phi)
-        lay.addWidget(extras)
-
-        # -- where -----------------------------------------------------------------
-        where = QGroupBox("Where")
-        f = QFormLayout(where)
-        self.bucket = QLineEdit(ctx.settings.default_output_bucket)
-        row(f, "Output bucket:", self.bucket, "bucket")
-        self.key = QLineEdit()
-        self.key.setPlaceholderText("medical/<job name>.json")
-        row(f, "Output key:", self.key, "key")
-        self.kms = QLineEdit()
-        self.kms.setPlaceholderText("none (S3-managed encryption)")
-        row(f, "KMS key:", self.kms, "kms")
-        self.context = QLineEdit()
-        self.context.setPlaceholderText("key=value, key=value")
-        row(f, "KMS encryption context:", self.context, "context")
-        lay.addWidget(where)
-
-        # -- tags ------------------------------------------------------------------
-        tags = QGroupBox("Tags")
-        tl = QVBoxLayout(tags)
-        self.tags = QTableWidget(0, 2)
-        self.tags.setAccessibleName("Tags")
-        self.tags.setHorizontalHeaderLabels(["Key", "Value"])
-        self.tags.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.tags.setMaximumHeight(140)
-        tl.addWidget(self.tags)
-        tb = QHBoxLayout()
-        add, remove = QPushButton("Add tag"), QPushButton("Remove tag")
-        add.clicked.connect(lambda: self.add_tag("", ""))
-        remove.clicked.connect(lambda: self.tags.removeRow(max(self.tags.currentRow(), self.tags.rowCount() - 1)))
-        tb.addWidget(add)
-        tb.addWidget(remove)
-        tb.addStretch(1)
-        tl.addLayout(tb)
-        self.labels["tags"] = hint_label(error=True)
-        self.labels["tags"].hide()
-        tl.addWidget(self.labels["tags"])
-        lay.addWidget(tags)
+        for build in (self._build_what, self._build_who, self._build_extras, self._build_where, self._build_tags):
+            build(lay)
 
         # -- name + submit -------------------------------------------------------
         bottom = QGroupBox("Job")
         f = QFormLayout(bottom)
         self.name = QLineEdit(unique_job_name())
-        row(f, "Job name:", self.name, "name", "Letters, digits, dot, dash and underscore; unique.")
+        self._row(f, "Job name:", self.name, "name", "Letters, digits, dot, dash and underscore; unique.")
         lay.addWidget(bottom)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -498,11 +331,3 @@ class JobForm(QWidget):
             self.submit_button.setEnabled(True)
 
         run_async(work, done, failed)
-
-
-def describe_media(info) -> str:
-    minutes, seconds = divmod(info.duration, 60)
-    duration = f"{int(minutes)}:{seconds:04.1f}" if minutes else f"{seconds:.1f} s"
-    channels = {1: "mono", 2: "2 channels"}.get(info.channels, f"{info.channels} channels")
-    return f"{info.media_format.upper()} · {info.sample_rate} Hz · {channels} · {duration} · " \
-           f"{info.size / 1024 / 1024:.1f} MB"
