@@ -89,3 +89,22 @@ def test_corrupt_edits_file_falls_back_to_transcript(tmp_path):
     doc = TranscriptDocument.open(conversation(), tmp_path, "local", "visit-1")
     assert doc.turn_text(0) == "Hello John Smith."
     assert path.with_suffix(".json.bak").exists()
+
+
+def test_a_phone_number_is_one_entity_and_its_neighbours_stay_words(tmp_path):
+    """A dictated number with commas is one tag; a word whose time only touches the entity stays."""
+    from helpers import item
+
+    words = [("call", 0.0, 0.3), ("six", 0.3, 0.5), ("one", 0.5, 0.7), ("seven", 0.7, 1.0), (",", 0, 0),
+             ("five", 1.0, 1.2), ("five", 1.2, 1.4), (",", 0, 0), ("one", 1.4, 1.6), ("two", 1.6, 1.8),
+             ("today", 1.75, 2.2), (".", 0, 0)]   # "today" starts 50 ms before the entity ends
+    items = [item(i, w, a, b, kind="punctuation" if w in ",." else "pronunciation")
+             for i, (w, a, b) in enumerate(words)]
+    transcript = {"jobName": "phone", "results": {
+        "transcripts": [{"transcript": "call six one seven, five five, one two today."}], "items": items,
+        "entities": [{"start_time": 0.3, "end_time": 1.8, "category": "PHI-Personal",
+                      "content": "six one seven, five five, one two", "confidence": 0.9}]}}
+    doc = TranscriptDocument.open(transcript, tmp_path, "local", "phone")
+    assert doc.redacted_text(0) == "call [PHI-Personal] today."
+    spans = doc.phi_spans(0)
+    assert spans[0] is None and spans[-2] is None and set(spans[1:10]) == {0}

@@ -218,28 +218,52 @@ class TranscriptDocument:
             return None, None
         return times[0][0], times[-1][1]
 
-    def phi_category(self, token: dict) -> str | None:
+    def phi_entity(self, token: dict) -> int | None:
+        """Index of the PHI entity a word belongs to: the one covering most of its time (at least half),
+        so that a neighbour whose time only touches the entity's is not swallowed by it."""
         start, end = token.get("start"), token.get("end")
         if token["type"] != "pronunciation" or start is None:
             return None
-        for ent in self.entities:
-            if ent["start"] is None or ent["end"] is None:
+        end = start if end is None else end
+        best, best_share = None, 0.0
+        for k, ent in enumerate(self.entities):
+            a, b = ent["start"], ent["end"]
+            if a is None or b is None:
                 continue
-            if start < ent["end"] - 1e-6 and (end or start) > ent["start"] + 1e-6:
-                return ent.get("category") or "PHI"
-            if ent["start"] <= start <= ent["end"] and start == end:
-                return ent.get("category") or "PHI"
-        return None
+            if end - start <= 1e-6:  # a word without duration: inside the entity's time
+                share = 1.0 if a - 1e-6 <= start <= b + 1e-6 and (start < b or a == b) else 0.0
+            else:
+                share = (min(end, b) - max(start, a)) / (end - start)
+            if share > best_share + 1e-9:
+                best, best_share = k, share
+        return best if best_share >= 0.5 - 1e-9 else None
+
+    def phi_category(self, token: dict) -> str | None:
+        k = self.phi_entity(token)
+        return None if k is None else (self.entities[k].get("category") or "PHI")
+
+    def phi_spans(self, index: int) -> list[int | None]:
+        """The PHI entity of each token of a turn; punctuation between two words of one entity (the
+        commas of a phone number) belongs to it, so an entity is one highlight and one tag."""
+        tokens = self.turns[index]["tokens"]
+        ents = [self.phi_entity(t) for t in tokens]
+        words = [k for k, t in enumerate(tokens) if t["type"] == "pronunciation"]
+        for before, after in zip(words, words[1:]):
+            if ents[before] is not None and ents[before] == ents[after]:
+                for k in range(before + 1, after):
+                    ents[k] = ents[before]
+        return ents
 
     def redacted_text(self, index: int) -> str:
+        """The turn with each PHI entity replaced by one tag of its category ([PHI-Personal])."""
         tokens, out = self.turns[index]["tokens"], []
         prev = None
-        for tok in tokens:
-            cat = self.phi_category(tok)
-            if cat:
-                if prev != cat:
+        for tok, ent in zip(tokens, self.phi_spans(index)):
+            if ent is not None:
+                if ent != prev:
+                    cat = self.entities[ent].get("category") or "PHI"
                     out.append({"type": "pronunciation", "content": f"[{cat}]"})
-                prev = cat
+                prev = ent
                 continue
             prev = None
             out.append(tok)

@@ -39,16 +39,22 @@ def dark_theme() -> bool:
     return app.palette().color(QPalette.ColorRole.Window).lightness() < 128
 
 
-def confidence_color(conf: float | None) -> QColor | None:
-    """Foreground for a word: none for confident words, amber and red for doubtful ones."""
+def confidence_color(conf: float | None, dark: bool | None = None) -> QColor | None:
+    """Foreground for a word: none for confident words, amber and red for doubtful ones. Each is
+    readable (WCAG AA, 4.5:1) on the window's background and on the PHI highlight."""
     if conf is None:
         return None
-    dark = dark_theme()
+    dark = dark_theme() if dark is None else dark
     if conf < 0.5:
-        return QColor("#ff6b6b" if dark else "#c62828")
+        return QColor("#ff8a80" if dark else "#c62828")
     if conf < 0.8:
-        return QColor("#ffb74d" if dark else "#b26a00")
+        return QColor("#ffb74d" if dark else "#8a4f00")
     return None
+
+
+def phi_background(dark: bool | None = None) -> QColor:
+    """The highlight behind PHI words."""
+    return QColor("#463800" if (dark_theme() if dark is None else dark) else "#fff1b8")
 
 
 def hint_label(text: str = "", *, error: bool = False) -> QLabel:

@@ -61,7 +61,7 @@ class EditorView(QWidget):
         head.addStretch(1)
         self.redact = QCheckBox("Show PHI redacted")
         self.redact.setAccessibleName("Show PHI redacted")
-        self.redact.toggled.connect(lambda _: self.render_all())
+        self.redact.toggled.connect(self._redact_toggled)
         head.addWidget(self.redact)
         self.export_button = QPushButton("Export text…")
         self.export_button.clicked.connect(self.export)
@@ -69,6 +69,11 @@ class EditorView(QWidget):
         lay.addLayout(head)
         self.info = hint_label("Open a completed job from Jobs.")
         lay.addWidget(self.info)
+        self.redact_note = hint_label("Redacted view: each PHI entity is shown as its category and the text "
+                                      "is read-only. Untick “Show PHI redacted” to edit.")
+        self.redact_note.setAccessibleName("Redacted view note")
+        self.redact_note.hide()
+        lay.addWidget(self.redact_note)
 
         play = QHBoxLayout()
         self.play_button = QPushButton("▶ Play")
@@ -146,6 +151,11 @@ class EditorView(QWidget):
         self.commit_all()
         self.doc, self.engine_kind, self.job_name = doc, engine, doc.job_name
         self.undo_stack.clear()
+        if self.redact.isChecked():  # each transcript opens as heard and editable; never redacted silently
+            self.redact.blockSignals(True)
+            self.redact.setChecked(False)
+            self.redact.blockSignals(False)
+            self.redact_note.hide()
         self.title.setText(f"<h2>{doc.job_name or 'Transcript'}</h2>")
         self.player.load(media_path if media_path and Path(media_path).exists() else None)
         phi = len(doc.entities)
@@ -167,6 +177,12 @@ class EditorView(QWidget):
             w = TurnWidget(self, i)
             self.turns_layout.insertWidget(i, w)
             self.turn_widgets.append(w)
+        self.render_all()
+
+    def _redact_toggled(self, on: bool) -> None:
+        if on:
+            self.commit_all()
+        self.redact_note.setVisible(on)
         self.render_all()
 
     def render_all(self) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeySequence, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QKeySequence, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QSizePolicy, QTextEdit, QToolButton,
                                QVBoxLayout)
 
-from .common import confidence_color, dark_theme
+from .common import confidence_color, phi_background
 
 if TYPE_CHECKING:
     from .editor import EditorView
@@ -174,24 +174,36 @@ class TurnWidget(QFrame):
             if redact:
                 cursor.insertText(doc.redacted_text(i), plain)
             else:
-                dark = dark_theme()
-                for k, tok in enumerate(turn["tokens"]):
-                    if k and tok["type"] != "punctuation":
-                        cursor.insertText(" ", plain)
-                    fmt = QTextCharFormat()
-                    if tok["type"] == "pronunciation":
-                        fmt.setAnchor(True)
-                        fmt.setAnchorHref(f"w:{i}:{k}")
-                        color = confidence_color(tok.get("confidence"))
-                        if color is not None:
-                            fmt.setForeground(color)
-                            fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
-                            fmt.setToolTip(f"Confidence {tok['confidence']:.0%}")
-                        cat = doc.phi_category(tok)
-                        if cat:
-                            fmt.setBackground(QColor("#5c4a00" if dark else "#fff1b8"))
-                            fmt.setToolTip(cat)
-                            fmt.setProperty(QTextCharFormat.Property.UserProperty, cat)
-                    cursor.insertText(tok["content"], fmt)
+                self._render_words(cursor, plain)
         finally:
             te.rendering = False
+
+    def _render_words(self, cursor: QTextCursor, plain: QTextCharFormat) -> None:
+        """Words coloured by confidence; each PHI entity one continuous highlight, spaces included."""
+        doc, i = self.editor.doc, self.index
+        turn = doc.turns[i]
+        phi = doc.phi_spans(i)
+        background = phi_background()
+        for k, tok in enumerate(turn["tokens"]):
+            ent = phi[k]
+            if k and tok["type"] != "punctuation":
+                space = plain
+                if ent is not None and phi[k - 1] == ent:
+                    space = QTextCharFormat()
+                    space.setBackground(background)
+                cursor.insertText(" ", space)
+            fmt = QTextCharFormat()
+            if tok["type"] == "pronunciation":
+                fmt.setAnchor(True)
+                fmt.setAnchorHref(f"w:{i}:{k}")
+                color = confidence_color(tok.get("confidence"))
+                if color is not None:
+                    fmt.setForeground(color)
+                    fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
+                    fmt.setToolTip(f"Confidence {tok['confidence']:.0%}")
+            if ent is not None:
+                cat = doc.entities[ent].get("category") or "PHI"
+                fmt.setBackground(background)
+                fmt.setToolTip(cat if not fmt.toolTip() else f"{cat} · {fmt.toolTip()}")
+                fmt.setProperty(QTextCharFormat.Property.UserProperty, cat)
+            cursor.insertText(tok["content"], fmt)

@@ -148,3 +148,77 @@ def test_the_info_line_counts_in_good_english(make_window, home):
     w = make_window(restore=False)
     w.editor.set_document(TranscriptDocument.open(one_turn, home, "local", "one"), AUDIO / "jfk.flac", engine="local")
     assert "1 turn · 1 voice" in w.editor.info.text()
+
+
+def _contrast(a, b) -> float:
+    def lum(c):
+        def ch(x):
+            x = x / 255
+            return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
+        return 0.2126 * ch(c.red()) + 0.7152 * ch(c.green()) + 0.0722 * ch(c.blue())
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def _phi_runs(text_edit):
+    """Runs of consecutive characters on the PHI highlight: (text, [(foreground, background)])."""
+    from PySide6.QtGui import QTextCharFormat, QTextCursor
+
+    doc, runs, current = text_edit.document(), [], None
+    for pos in range(doc.characterCount() - 1):
+        cursor = QTextCursor(doc)
+        cursor.setPosition(pos)
+        cursor.setPosition(pos + 1, QTextCursor.MoveMode.KeepAnchor)
+        fmt = cursor.charFormat()
+        on = fmt.hasProperty(QTextCharFormat.Property.BackgroundBrush) and fmt.background().style() != 0
+        if on:
+            if current is None:
+                current = ["", []]
+                runs.append(current)
+            current[0] += cursor.selectedText()
+            fg = fmt.foreground().color() if fmt.hasProperty(QTextCharFormat.Property.ForegroundBrush) \
+                else text_edit.palette().text().color()
+            current[1].append((fg, fmt.background().color()))
+        else:
+            current = None
+    return runs
+
+
+def test_phi_is_one_readable_highlight_per_entity_and_the_redacted_view_says_why(make_window, home, qtbot,
+                                                                                tmp_path):
+    """A real PHI job on a consultation's first 30 s (a date of birth and an address are spoken)."""
+    import soundfile
+
+    from app.engine.local import LocalEngine
+    from helpers import DATA, job_request
+
+    data, rate = soundfile.read(DATA / "consultations" / "day3_consultation04.flac")
+    path = tmp_path / "visit.wav"
+    soundfile.write(path, data[: 30 * rate].mean(axis=1), rate)
+    engine = LocalEngine(base=home)
+    engine.start_medical_transcription_job(**job_request("phi-visit", engine.put_media(path, key="v.wav"),
+                                                         ContentIdentificationType="PHI"))
+    assert engine.wait("phi-visit", poll=0.2, timeout=300)["TranscriptionJobStatus"] == "COMPLETED"
+    entities = engine.get_transcript("phi-visit")["results"]["entities"]
+    assert any(len(e["content"].split()) >= 3 for e in entities), entities  # "14th November 1996"
+    w = make_window(restore=False)
+    w.editor.open_job("local", "phi-visit")
+    qtbot.waitUntil(lambda: w.editor.doc is not None and w.editor.doc.job_name == "phi-visit", timeout=20000)
+    runs = [run for t in w.editor.turn_widgets for run in _phi_runs(t.text)]
+    # one highlight per entity, covering exactly the entity's words (no neighbour swallowed)
+    assert sorted(r[0] for r in runs) == sorted(e["content"] for e in entities)
+    for text, colours in runs:
+        for fg, bg in colours:
+            assert _contrast(fg, bg) >= 4.5, (text, fg.name(), bg.name())
+    w.editor.redact.setChecked(True)
+    shown = " ".join(t.text.toPlainText() for t in w.editor.turn_widgets)
+    assert shown.count("[PHI-") == len(entities)
+    assert w.editor.redact_note.isVisibleTo(w.editor) and "read-only" in w.editor.redact_note.text()
+    assert all(t.text.isReadOnly() for t in w.editor.turn_widgets)
+    # another transcript opens editable, not silently redacted
+    from app.core.document import TranscriptDocument
+    from helpers import conversation_transcript
+
+    w.editor.set_document(TranscriptDocument(conversation_transcript()), None)
+    assert not w.editor.redact.isChecked() and not w.editor.redact_note.isVisibleTo(w.editor)
+    assert "John" in w.editor.turn_widgets[0].text.toPlainText()
