@@ -9,6 +9,7 @@ from PySide6.QtGui import QKeySequence, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QSizePolicy, QTextEdit, QToolButton,
                                QVBoxLayout)
 
+from .alternatives import alternative_actions, fill_menu
 from .common import confidence_color, phi_background
 
 if TYPE_CHECKING:
@@ -137,6 +138,10 @@ class TurnWidget(QFrame):
         self.text.undo_requested.connect(editor.undo_stack.undo)
         self.text.redo_requested.connect(editor.undo_stack.redo)
 
+    def alternative_actions(self) -> list:
+        """The alternatives offered for this turn (QActions; data() is the alternative's full text)."""
+        return alternative_actions(self.alternatives.menu())
+
     def _renamed(self):
         doc = self.editor.doc
         label = doc.turns[self.index]["label"]
@@ -151,18 +156,7 @@ class TurnWidget(QFrame):
         start, end = doc.turn_span(i)
         self.time.setText(fmt_time(start))
         segments = doc.segments_for_turn(i)
-        menu = self.alternatives.menu()
-        menu.clear()
-        for seg in segments:  # only this turn's segments (and of a split one, only this turn's part)
-            if len(segments) > 1:
-                menu.addSection(f"{fmt_time(seg.start)}–{fmt_time(seg.end)}")
-            picked = doc.picked(seg.index, seg.turn)
-            for a, alt in enumerate(seg.alternatives):
-                k = alt.get("index", a)
-                act = menu.addAction(alt.get("transcript", ""))
-                act.setCheckable(True)
-                act.setChecked(picked == k)
-                act.triggered.connect(lambda _=False, s=seg.index, k=k, t=i: editor.pick_alternative(s, k, t))
+        fill_menu(self.alternatives.menu(), editor, i, segments)
         self.alternatives.setVisible(bool(segments))
         te = self.text
         te.rendering = True

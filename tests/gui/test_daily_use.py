@@ -64,7 +64,7 @@ def test_a_two_channel_jobs_alternatives_stay_on_their_own_channel(make_window, 
     foreign = {"Channel 1": {"horizon", "distant", "extremely"}, "Channel 2": {"wizard", "curtain", "complaint"}}
     menus = 0
     for turn in turns:
-        offered = [normalise(a.text()) for a in turn.alternatives.menu().actions() if not a.isSeparator()]
+        offered = [normalise(a.data()) for a in turn.alternative_actions()]
         menus += bool(offered)
         words = {word for text in offered for word in text.split()}
         assert not words & foreign[turn.speaker.text()], (turn.speaker.text(), offered)
@@ -222,3 +222,44 @@ def test_phi_is_one_readable_highlight_per_entity_and_the_redacted_view_says_why
     w.editor.set_document(TranscriptDocument(conversation_transcript()), None)
     assert not w.editor.redact.isChecked() and not w.editor.redact_note.isVisibleTo(w.editor)
     assert "John" in w.editor.turn_widgets[0].text.toPlainText()
+
+
+def test_the_alternatives_menu_keeps_as_heard_marks_differences_and_fits_the_window(make_window, home, qtbot):
+    """The real AWS sample with alternatives: one menu per segment, each alternative as its differences."""
+    import json
+
+    from app.core.document import TranscriptDocument
+    from app.gui.alternatives import alternative_actions
+    from helpers import DATA
+
+    t = json.loads((DATA / "aws-samples" / "04-alternative-results.json").read_text())
+    w = make_window(restore=False)
+    w.resize(1024, 700)
+    ed = w.editor
+    ed.set_document(TranscriptDocument.open(t, home, "aws", "sample"), None)
+    w.show_page("Transcript")
+    turn = next(wd for wd in ed.turn_widgets if len(ed.doc.segments_for_turn(wd.index)) > 1)
+    segments = ed.doc.segments_for_turn(turn.index)
+    menu = turn.alternatives.menu()
+    submenus = [a.menu() for a in menu.actions() if a.menu() is not None]
+    assert len(submenus) == len(segments)                    # one menu per segment
+    for sub, seg in zip(submenus, segments):
+        acts = alternative_actions(sub)
+        assert acts[0].text().startswith("Keep as heard") and acts[0].isChecked()
+        for act, alt in zip(acts[1:], seg.alternatives[1:]):
+            assert act.data() == alt["transcript"]
+            assert "«" in act.text() or act.text() == alt["transcript"]   # the differing words marked
+        sub.popup(turn.alternatives.mapToGlobal(turn.alternatives.rect().bottomLeft()))
+        qtbot.waitUntil(sub.isVisible, timeout=2000)
+        assert sub.width() <= w.width(), (sub.width(), [a.text() for a in acts])  # fits the window
+        sub.hide()
+    # pick an alternative, then "Keep as heard" brings back what was heard
+    seg_menu = submenus[0]
+    heard = turn.text.toPlainText()
+    alternative_actions(seg_menu)[1].trigger()
+    assert ed.turn_widgets[turn.index].text.toPlainText() != heard
+    seg_menu = [a.menu() for a in ed.turn_widgets[turn.index].alternatives.menu().actions() if a.menu()][0]
+    keep = alternative_actions(seg_menu)[0]
+    assert keep.text().startswith("Keep as heard") and not keep.isChecked()
+    keep.trigger()
+    assert ed.turn_widgets[turn.index].text.toPlainText() == heard

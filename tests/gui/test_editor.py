@@ -49,11 +49,12 @@ def test_turns_confidence_phi_alternatives(make_window, home, conversation, jfk,
     # alternatives: only the second turn has them; picking one replaces the text, undo restores it
     assert not ed.turn_widgets[0].alternatives.isVisibleTo(ed)
     assert ed.turn_widgets[1].alternatives.isVisibleTo(ed)
-    actions = ed.turn_widgets[1].alternatives.menu().actions()
-    assert [a.text() for a in actions] == ["I have chest pane.", "I have chest pain."]
+    actions = ed.turn_widgets[1].alternative_actions()
+    assert [a.data() for a in actions] == ["I have chest pane.", "I have chest pain."]
+    assert [a.text() for a in actions] == ["Keep as heard", "I have chest «pain.»"]
     actions[1].trigger()
     assert ed.turn_widgets[1].text.toPlainText() == "I have chest pain."
-    assert ed.turn_widgets[1].alternatives.menu().actions()[1].isChecked()
+    assert ed.turn_widgets[1].alternative_actions()[1].isChecked()
     assert "pain" in edits_path(home, "local", "visit-1").read_text()
     ed.undo_action.trigger()
     assert ed.turn_widgets[1].text.toPlainText() == "I have chest pane."
