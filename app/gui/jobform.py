@@ -27,11 +27,12 @@ class JobForm(JobFields, QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.local_path: Path | None = None
+        self.last_job: tuple[str, dict] | None = None   # (engine, request) of the job submitted last
         self.errors: dict[str, str] = {}
         self._building = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         outer.addWidget(scroll)
@@ -78,6 +79,11 @@ class JobForm(JobFields, QWidget):
         buttons.addStretch(1)
         self.status = hint_label()
         buttons.addWidget(self.status, 1)
+        self.reuse_button = QPushButton("Use last job's settings")
+        self.reuse_button.setToolTip("Fill in the settings of the job submitted last (the audio stays)")
+        self.reuse_button.setEnabled(False)
+        self.reuse_button.clicked.connect(self.reuse_last)
+        buttons.addWidget(self.reuse_button)
         self.submit_button = QPushButton("Submit")
         self.submit_button.setDefault(True)
         self.submit_button.setAccessibleName("Submit job")
@@ -168,7 +174,8 @@ class JobForm(JobFields, QWidget):
         self.revalidate()
 
     def set_media(self, path: Path | None, uri: str = "", info=None) -> None:
-        """Use a local file (uploaded to the engine on submit) or a URI."""
+        """Start a new job for a local file (uploaded to the engine on submit) or a URI: a clean form."""
+        self.reset()
         self.local_path = Path(path) if path else None
         self.media_uri.setText(uri or (self.local_path.resolve().as_uri() if self.local_path else ""))
         if info is not None:
@@ -179,6 +186,53 @@ class JobForm(JobFields, QWidget):
             self.media_info.setText("")
         if self.local_path:
             self.name.setText(unique_job_name())  # never the file name: it may name the patient
+
+    def reset(self) -> None:
+        """A clean form: the chosen preset's defaults (Dictation when Custom), nothing left from the job
+        before, scrolled to the top. The last job's settings come back only with reuse_last()."""
+        preset = self.preset.currentText() if self.preset.currentText() in PRESETS else "Dictation"
+        self._building = True
+        try:
+            self.local_path = None
+            self.media_uri.clear()
+            self.media_info.clear()
+            self.engine.setCurrentIndex(max(self.engine.findData(self.ctx.settings.engine), 0))
+            self.language.setCurrentText("en-US")
+            self.media_format.setCurrentIndex(0)
+            self.rate.setValue(0)
+            self.max_speakers.setValue(2)
+            self.show_alternatives.setChecked(False)
+            self.max_alternatives.setValue(3)
+            self.vocabulary.clear()
+            self.phi.setChecked(False)
+            self.bucket.setText(self.ctx.settings.default_output_bucket)
+            for w in (self.key, self.kms, self.context):
+                w.clear()
+            self.tags.setRowCount(0)
+            self.name.setText(unique_job_name())
+            self.status.clear()
+            for label in self.labels.values():
+                label.clear()
+        finally:
+            self._building = False
+        self.preset.blockSignals(True)
+        self.preset.setCurrentText(preset)
+        self.preset.blockSignals(False)
+        self.apply_preset(preset)
+        self.reuse_button.setEnabled(self.last_job is not None)
+        self.scroll.verticalScrollBar().setValue(0)
+
+    def reuse_last(self) -> None:
+        """Fill in the last submitted job's settings, keeping the audio chosen for this one."""
+        if not self.last_job:
+            return
+        engine, request = self.last_job
+        local, uri, info = self.local_path, self.media_uri.text(), self.media_info.text()
+        self.load_request(engine, dict(request, Media={"MediaFileUri": uri}), local)
+        self.local_path = local
+        self.media_uri.setText(uri)
+        self.media_info.setText(info)
+        self.name.setText(unique_job_name())
 
     def load_request(self, engine: str, job: dict, local_path: Path | None) -> None:
         """Fill the form from an existing job (re-run with changed settings)."""
@@ -315,9 +369,8 @@ class JobForm(JobFields, QWidget):
 
         def done(name):
             ctx.media.set(kind, name, local)
-            self.status.setText(f"Job {name} submitted.")
-            self.name.setText(unique_job_name())
-            self.revalidate()
+            self.last_job = (kind, params)
+            self.reset()   # the next job starts clean; the window says this one was submitted
             ctx.jobs_changed.emit()
             self.submitted.emit(kind, name)
 

@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
         m = self.menuBar().addMenu("&File")
         action(m, "&Import audio…", lambda: (self.show_page("Import"), self.importer.choose()),
                QKeySequence.StandardKey.Open, "open_action")
-        action(m, "&New job", lambda: self.show_page("New job"), QKeySequence.StandardKey.New)
+        action(m, "&New job", self.new_job, QKeySequence.StandardKey.New)
         action(m, "&Export transcript…", self.editor.export, QKeySequence("Ctrl+E"))
         m.addSeparator()
         action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -143,6 +143,12 @@ class MainWindow(QMainWindow):
             action(m, name, lambda _=False, n=name: self.show_page(n), QKeySequence(f"Ctrl+{i + 1}"))
         m = self.menuBar().addMenu("&Help")
         action(m, "&About ClinScribe", self._about)
+
+    def new_job(self) -> None:
+        """A new job from a clean form (the last job's settings are one click away, not a leftover)."""
+        self.job_form.reset()
+        self.show_page("New job")
+        self.job_form.media_uri.setFocus()
 
     def _find(self) -> None:
         self.show_page("Transcript")

@@ -263,3 +263,33 @@ def test_the_alternatives_menu_keeps_as_heard_marks_differences_and_fits_the_win
     assert keep.text().startswith("Keep as heard") and not keep.isChecked()
     keep.trigger()
     assert ed.turn_widgets[turn.index].text.toPlainText() == heard
+
+
+def test_a_new_job_starts_from_a_clean_form_and_the_last_settings_are_a_choice(make_window, home, qtbot):
+    from helpers import AUDIO
+
+    w = make_window(restore=False)
+    w.new_job()
+    form = w.job_form
+    form.set_media(AUDIO / "jfk.flac")
+    form.preset.setCurrentText("Conversation, 2 speakers")
+    form.phi.setChecked(True)
+    form.vocabulary.setText("cardiology-terms")
+    form.add_tag("clinic", "north")
+    form.vocabulary.clear()   # (no such vocabulary here: submit without it)
+    qtbot.waitUntil(lambda: form.submit_button.isEnabled(), timeout=5000)
+    form.scroll.verticalScrollBar().setValue(form.scroll.verticalScrollBar().maximum())
+    form.submit()
+    qtbot.waitUntil(lambda: w.current_page() == "Jobs", timeout=20000)
+    w.new_job()
+    qtbot.waitUntil(lambda: w.current_page() == "New job", timeout=2000)
+    assert "submitted" not in form.status.text()
+    assert form.scroll.verticalScrollBar().value() == 0
+    assert not form.phi.isChecked() and form.tags.rowCount() == 0 and form.media_uri.text() == ""
+    assert form.preset.currentText() == "Conversation, 2 speakers" and form.who_speakers.isChecked()
+    # the last job's settings, on request, with the new audio kept
+    form.set_media(AUDIO / "stereo_diarization.wav")
+    assert form.reuse_button.isEnabled()
+    form.reuse_button.click()
+    assert form.phi.isChecked() and form.tags.rowCount() == 1 and form.conversation.isChecked()
+    assert form.media_uri.text().endswith("stereo_diarization.wav")

@@ -89,7 +89,9 @@ def test_failed_job_rerun_and_delete(make_window, tmp_path, qtbot):
     assert w.jobs.table.item(row, 4).text()                  # created time shown
     assert not w.jobs.open_button.isEnabled() and w.jobs.delete_button.isEnabled()
 
-    # a second submission with the same name is refused with AWS's message
+    # a second submission with the same name is refused with AWS's message (the form starts clean)
+    assert form.media_uri.text() == "" and not form.phi.isChecked()
+    form.media_uri.setText(bad.as_uri())
     form.name.setText("broken-visit")
     qtbot.mouseClick(form.submit_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: (not form.labels["name"].isHidden()), timeout=10000)
