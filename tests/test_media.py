@@ -125,3 +125,27 @@ def test_media_removed_after_submission(home, files, tmp_path):
     job = LocalEngine(base=home).wait("bad-gone", poll=0.2, timeout=120)  # the app comes back
     assert job["TranscriptionJobStatus"] == "FAILED"
     assert job["FailureReason"] == "The media file couldn't be found. Check MediaFileUri and try your request again."
+
+
+def test_two_channels_are_judged_from_the_audio(tmp_path):
+    """jfk.flac is stereo with one voice; the consultations have doctor and patient apart; a room
+    recording with bleed between two microphones is still two voices; a delayed copy is one."""
+    import soundfile
+
+    from helpers import DATA
+
+    assert media.channel_layout(AUDIO / "jfk.flac") == "same"
+    assert media.channel_layout(AUDIO / "stereo_diarization.wav") == "distinct"
+    data, rate = soundfile.read(DATA / "consultations" / "day1_consultation01.flac")
+    data = data[: 40 * rate]
+    room = np.stack([data[:, 0] + 0.35 * np.roll(data[:, 1], 48), data[:, 1] + 0.35 * np.roll(data[:, 0], 48)], 1)
+    soundfile.write(tmp_path / "room.wav", room / np.abs(room).max(), rate)
+    assert media.channel_layout(tmp_path / "room.wav") == "distinct"
+    stereo, jfk_rate = soundfile.read(AUDIO / "jfk.flac")
+    mono = stereo[:, 0]
+    delayed = np.stack([mono, 0.6 * np.roll(mono, int(0.005 * jfk_rate))], 1)   # 5 ms later, quieter: one voice
+    soundfile.write(tmp_path / "delayed.wav", delayed, jfk_rate)
+    assert media.channel_layout(tmp_path / "delayed.wav") == "same"
+    silent = np.stack([mono, np.zeros_like(mono)], 1)
+    soundfile.write(tmp_path / "silent.wav", silent, jfk_rate)
+    assert media.channel_layout(tmp_path / "silent.wav") == "one-silent"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -27,6 +29,11 @@ def explain(reason: str) -> str:
     }
     return f"{advice.get(reason, reason)} ({reason})"
 
+
+CHANNELS = {(1, ""): "1 (mono)", (2, ""): "2 (stereo / two-channel)",
+            (2, "distinct"): "2 (two channels, different voices)",
+            (2, "same"): "2 (the same sound on both: one voice)",
+            (2, "one-silent"): "2 (only one channel has sound)"}
 
 class DropZone(QFrame):
     dropped = Signal(object)
@@ -150,8 +157,7 @@ class ImportView(QWidget):
             self.info = info
             self.format_label.setText(info.media_format.upper())
             self.rate_label.setText(f"{info.sample_rate} Hz")
-            self.channels_label.setText({1: "1 (mono)", 2: "2 (stereo / two-channel)"}.get(info.channels,
-                                                                                     str(info.channels)))
+            self.channels_label.setText(CHANNELS.get((info.channels, info.channel_layout), str(info.channels)))
             minutes, seconds = divmod(info.duration, 60)
             self.duration_label.setText(f"{int(minutes)}:{seconds:04.1f}  ({info.duration:.1f} s)")
             self._set_ok(True)
@@ -166,4 +172,10 @@ class ImportView(QWidget):
             self.message.setText(text)
             self.message.show()
 
-        run_async(lambda: media.check(path), done, failed)
+        def work():
+            info = media.check(path)
+            if info.channels == 2:  # two people, or one voice saved on two channels? (decided from the audio)
+                info = replace(info, channel_layout=media.channel_layout(path))
+            return info
+
+        run_async(work, done, failed)

@@ -179,9 +179,16 @@ class JobForm(JobFields, QWidget):
         self.local_path = Path(path) if path else None
         self.media_uri.setText(uri or (self.local_path.resolve().as_uri() if self.local_path else ""))
         if info is not None:
-            self.media_info.setText(describe_media(info))
-            if info.channels == 2 and self.who_none.isChecked():
+            text = describe_media(info)
+            if info.channels == 2 and info.channel_layout == "distinct" and self.who_none.isChecked():
                 self.preset.setCurrentText("Two-channel recording")
+                text += " · a different voice on each channel: one speaker per channel"
+            elif info.channels == 2 and info.channel_layout in ("same", "one-silent"):
+                text += (" · the same sound on both channels" if info.channel_layout == "same"
+                         else " · only one channel has sound") + ": transcribed as one recording"
+            elif info.channels == 2:
+                text += " · if each person has a channel of their own, choose one speaker per channel"
+            self.media_info.setText(text)
         else:
             self.media_info.setText("")
         if self.local_path:

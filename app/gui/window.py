@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
     def _submitted(self, engine: str, name: str) -> None:
         self.statusBar().showMessage(f"Job {name} submitted.", 5000)
         self.show_page("Jobs")
-        QTimer.singleShot(300, lambda: self.jobs.select(engine, name))
+        QTimer.singleShot(300, self.jobs, lambda: self.jobs.select(engine, name))  # not after the view is gone
 
     def _rerun(self, engine: str, job: dict, local_path) -> None:
         self.job_form.load_request(engine, job, local_path)

@@ -50,6 +50,7 @@ class MediaInfo:
     channels: int
     duration: float             # seconds (0.0 when the container does not say)
     size: int
+    channel_layout: str = ""    # of a 2-channel file: "distinct", "same" or "one-silent" ("" = not looked at)
 
 
 def probe(path: Path) -> MediaInfo:
@@ -124,3 +125,24 @@ def mixdown(channels: list[np.ndarray]) -> np.ndarray:
         return channels[0]
     n = min(len(c) for c in channels)
     return np.mean([c[:n] for c in channels], axis=0).astype(np.float32)
+
+
+def channel_layout(path: Path, seconds: float = 60.0) -> str:
+    """Whether a two-channel file holds two voices. "same": one signal on both channels (a mono
+    recording saved as stereo, or a stereo microphone on one speaker), judged by the best correlation
+    within ±20 ms; "one-silent": all the sound is on one channel (30 dB apart); else "distinct"."""
+    left, right = decode(path, 2)
+    n = min(len(left), len(right), int(seconds * SAMPLE_RATE))
+    left, right = left[:n].astype(np.float64), right[:n].astype(np.float64)
+    el, er = float(np.sqrt(np.mean(left ** 2))) if n else 0.0, float(np.sqrt(np.mean(right ** 2))) if n else 0.0
+    if max(el, er) < 1e-6:
+        return "one-silent"
+    if min(el, er) < max(el, er) * 10 ** (-30 / 20):
+        return "one-silent"
+    left, right = left - left.mean(), right - right.mean()
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    xcorr = np.fft.irfft(np.fft.rfft(left, size) * np.conj(np.fft.rfft(right, size)), size)
+    lag = int(0.02 * SAMPLE_RATE)
+    window = np.concatenate([xcorr[: lag + 1], xcorr[-lag:]])
+    best = float(np.max(np.abs(window))) / (float(np.sqrt(np.sum(left ** 2) * np.sum(right ** 2))) or 1.0)
+    return "same" if best >= 0.8 else "distinct"

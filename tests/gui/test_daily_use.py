@@ -293,3 +293,21 @@ def test_a_new_job_starts_from_a_clean_form_and_the_last_settings_are_a_choice(m
     form.reuse_button.click()
     assert form.phi.isChecked() and form.tags.rowCount() == 1 and form.conversation.isChecked()
     assert form.media_uri.text().endswith("stereo_diarization.wav")
+
+
+def test_a_stereo_file_with_one_voice_is_not_taken_for_two_people(make_window, qtbot):
+    from helpers import AUDIO
+
+    w = make_window(restore=False)
+    imp, form = w.importer, w.job_form
+    for name, two_channel in (("jfk.flac", False), ("stereo_diarization.wav", True)):
+        imp.load_file(AUDIO / name)
+        qtbot.waitUntil(lambda: imp.info is not None, timeout=20000)
+        assert imp.info.channels == 2
+        imp.transcribe_button.click()
+        qtbot.waitUntil(lambda: w.current_page() == "New job", timeout=3000)
+        state = (name, imp.info.channel_layout, form.preset.currentText(), form.media_info.text())
+        assert form.who_channels.isChecked() is two_channel, state
+        assert form.preset.currentText() == ("Two-channel recording" if two_channel else "Dictation"), state
+        assert ("one speaker per channel" if two_channel else "same sound on both") in form.media_info.text()
+        w.show_page("Import")
