@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
@@ -11,43 +9,12 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from ..core.document import edits_path
 from .common import ENGINE_LABELS, AppContext, describe_error, hint_label
+from .jobdata import fetch_jobs, when as _when
 from .workers import run_async
 
 COLUMNS = ["Job", "Engine", "Status", "Progress", "Created", "Started", "Completed", "Failure reason"]
 STATUS_TEXT = {"QUEUED": "Queued", "IN_PROGRESS": "In progress", "COMPLETED": "Completed", "FAILED": "Failed"}
 POLL_MS = 1000
-
-
-def _when(value) -> str:
-    if not value:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    return str(value)
-
-
-def fetch_jobs(ctx: AppContext) -> tuple[list[dict], list[str]]:
-    """Every job of every known engine (newest first) and the problems met on the way."""
-    rows, problems = [], []
-    for kind in ctx.known_engines():
-        try:
-            engine = ctx.engine(kind)
-            token, pages = None, 0
-            while pages < 20:
-                kwargs = {"MaxResults": 100, **({"NextToken": token} if token else {})}
-                page = engine.list_medical_transcription_jobs(**kwargs)
-                for summary in page.get("MedicalTranscriptionJobSummaries", []):
-                    row = dict(summary, engine=kind, progress=None)
-                    if summary["TranscriptionJobStatus"] == "IN_PROGRESS":
-                        row["progress"] = engine.job_progress(summary["MedicalTranscriptionJobName"])
-                    rows.append(row)
-                token, pages = page.get("NextToken"), pages + 1
-                if not token:
-                    break
-        except Exception as exc:
-            problems.append(f"{ENGINE_LABELS.get(kind, kind)}: {describe_error(exc)}")
-    rows.sort(key=lambda r: r.get("CreationTime") or datetime.min, reverse=True)
-    return rows, problems
 
 
 class JobsView(QWidget):
