@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMainWindow,
-                               QMessageBox, QProgressBar, QPushButton, QSystemTrayIcon, QTableWidget,
+                               QMessageBox, QProgressBar, QPushButton, QStyle, QSystemTrayIcon, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..core.document import edits_path
@@ -21,6 +21,7 @@ TYPE_TEXT = {"DICTATION": "Dictation", "CONVERSATION": "Conversation"}
 ENGINE_SHORT = {"local": "Local", "aws": "AWS"}
 PREVIEW_WORDS = 12
 TERMINAL = ("COMPLETED", "FAILED")
+DETAILS_BATCH = 25   # transcripts read per trip off the GUI thread (the rows show before their words)
 POLL_MS = 1000
 
 
@@ -33,6 +34,7 @@ class JobsView(QWidget):
         self.ctx = ctx
         self.jobs: list[dict] = []
         self._polling = False
+        self._detailing = False
         self.details: dict = {}              # detail_key -> {"text", "duration"}, read off the GUI thread
         self._statuses: dict | None = None   # (engine, name) -> status at the last poll (None: not polled yet)
         self.notifications: list[str] = []  # every "job finished" message raised, newest last
@@ -104,13 +106,27 @@ class JobsView(QWidget):
         if self._polling:
             return
         self._polling = True
-        ctx, known = self.ctx, set(self.details)
+        ctx = self.ctx
+        run_async(lambda: fetch_jobs(ctx), self._loaded, self._failed)
 
-        def work():
-            rows, problems = fetch_jobs(ctx)
-            return rows, problems, fetch_details(ctx, rows, known)
+    def _fetch_details(self) -> None:
+        """Read what the rows lack (transcript words, duration) off the GUI thread, a batch at a time."""
+        missing = [j for j in self.jobs if detail_key(j) not in self.details]
+        if self._detailing or not missing:
+            return
+        self._detailing = True
+        ctx, batch = self.ctx, missing[:DETAILS_BATCH]
 
-        run_async(work, self._loaded, self._failed)
+        def done(details):
+            self._detailing = False
+            self.details.update(details)
+            self._fill()
+            self._fetch_details()   # the next batch, if any
+
+        def failed(_exc):
+            self._detailing = False
+
+        run_async(lambda: fetch_details(ctx, batch, set()), done, failed)
 
     def _failed(self, exc) -> None:
         self._polling = False
@@ -119,14 +135,14 @@ class JobsView(QWidget):
 
     def _loaded(self, result) -> None:
         self._polling = False
-        self.jobs, problems, details = result
-        self.details.update(details)
+        self.jobs, problems = result
         current = {detail_key(j) for j in self.jobs}
         self.details = {k: v for k, v in self.details.items() if k in current}
         self._announce_finished()
         self.problem.setText("\n".join(problems))
         self.problem.setVisible(bool(problems))
         self._fill()
+        self._fetch_details()
 
     def column(self, name: str) -> int:
         return COLUMNS.index(name)
@@ -215,7 +231,10 @@ class JobsView(QWidget):
         self.notifications.append(text)
         if QSystemTrayIcon.isSystemTrayAvailable() and QSystemTrayIcon.supportsMessages():
             if self._tray is None:
-                self._tray = QSystemTrayIcon(self.window().windowIcon(), self)
+                icon = self.window().windowIcon()
+                if icon.isNull():
+                    icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation)
+                self._tray = QSystemTrayIcon(icon, self)
                 self._tray.setToolTip("ClinScribe")
                 self._tray.show()
             self._tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)

@@ -194,3 +194,22 @@ def test_at_1024_by_700_the_status_column_is_in_view_without_scrolling(started, 
     assert 0 <= left and left + header.sectionSize(status) <= table.viewport().width()
     assert table.horizontalScrollBar().maximum() == 0, "the table needs sideways scrolling"
     assert header.sectionSize(w.jobs.column("Job")) >= 80
+
+
+def test_with_a_system_tray_the_notice_is_a_desktop_notification_too(make_window, monkeypatch):
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    shown_messages = []
+    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: True))
+    monkeypatch.setattr(QSystemTrayIcon, "supportsMessages", staticmethod(lambda: True))
+    monkeypatch.setattr(QSystemTrayIcon, "showMessage",
+                        lambda self, title, text, *rest: shown_messages.append((title, text)))
+    w = make_window(restore=False)
+    w.jobs._statuses = {("local", "visit-7"): "IN_PROGRESS"}    # seen running at the last poll
+    w.jobs.jobs = [{"engine": "local", "MedicalTranscriptionJobName": "visit-7",
+                    "TranscriptionJobStatus": "COMPLETED"}]
+    w.jobs._announce_finished()
+    assert shown_messages == [("Transcript ready", "Job visit-7 is completed: its transcript is ready.")]
+    assert w.jobs._tray is not None and w.jobs._tray.isVisible()
+    assert w.statusBar().currentMessage() == "Job visit-7 is completed: its transcript is ready."
+    w.jobs._tray.hide()
