@@ -102,6 +102,8 @@ def shown(w):
 
 
 def test_a_notice_is_raised_when_a_job_completes_or_fails(started, window, qtbot, tmp_path):
+    if started.done:
+        pytest.skip("the module's jobs have finished already: this test must run first in the module")
     w = window(started.home)   # opened while the module's jobs are still queued or running
     qtbot.waitUntil(lambda: len(w.jobs.jobs) >= len(started.names), timeout=20000)
     assert any(j["TranscriptionJobStatus"] != "COMPLETED" for j in w.jobs.jobs), "jobs finished too soon"
