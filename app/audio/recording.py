@@ -57,6 +57,30 @@ def _sounddevice():
     return sounddevice
 
 
+_live_streams: set = set()      # sounddevice streams open in this process (PortAudio stays up under them)
+_portaudio_lock = threading.Lock()
+
+
+def rescan_input_devices() -> list[InputDevice]:
+    """Re-initialise PortAudio, which lists devices once, so inputs plugged in or out since are seen.
+
+    Refused with RuntimeError while a recording stream is open (terminating PortAudio would close it);
+    AudioUnavailable as :func:`list_input_devices`.
+    """
+    sd = _sounddevice()
+    with _portaudio_lock:
+        if _live_streams:
+            raise RuntimeError("The input devices cannot be rescanned while recording.")
+        try:
+            if getattr(sd, "_initialized", 1) > 0:
+                sd._terminate()
+            sd._initialize()
+        except Exception as exc:  # PortAudioError: left uninitialised, the next rescan tries again
+            raise AudioUnavailable(f"Recording is unavailable: the sound system could not be restarted ({exc}). "
+                                   "You can still import audio files.") from exc
+    return list_input_devices()
+
+
 @dataclass(frozen=True)
 class InputDevice:
     index: int | None        # sounddevice's device index (None: a file-backed stand-in)
@@ -79,7 +103,7 @@ def list_input_devices() -> list[InputDevice]:
                        i == default_in)
            for i, d in enumerate(devices) if int(d.get("max_input_channels", 0)) > 0]
     if not out:
-        raise AudioUnavailable("No microphone or other input device was found. Connect one and try again, "
+        raise AudioUnavailable("No microphone or other input device was found. Connect one and rescan the devices, "
                                "or import an audio file instead.")
     return out
 
@@ -218,6 +242,8 @@ class Recorder:
                                    dtype="float32")
             self._stream.start()
         except Exception as exc:
+            _live_streams.discard(self._stream)
+            self._stream = None
             self._running = False
             self._writer.join()
             self._file.close()
@@ -231,7 +257,10 @@ class Recorder:
 
     def _sounddevice_stream(self, **kwargs):
         sd = _sounddevice()
-        return sd.InputStream(**kwargs)
+        with _portaudio_lock:
+            stream = sd.InputStream(**kwargs)
+            _live_streams.add(stream)
+        return stream
 
     def pause(self) -> None:
         self.paused = True
@@ -249,6 +278,7 @@ class Recorder:
                 self._stream.close()
             except Exception:
                 pass
+            _live_streams.discard(self._stream)
             self._stream = None
         self._running = False
         if self._writer:

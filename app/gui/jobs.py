@@ -2,52 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
-                               QProgressBar, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMainWindow,
+                               QMessageBox, QProgressBar, QPushButton, QStyle, QSystemTrayIcon, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..core.document import edits_path
-from .common import ENGINE_LABELS, AppContext, describe_error, hint_label
+from .common import AppContext, describe_error, hint_label
+from .jobdata import detail_key, fetch_details, fetch_jobs, fmt_duration, short_when, when as _when
 from .workers import run_async
 
-COLUMNS = ["Job", "Engine", "Status", "Progress", "Created", "Started", "Completed", "Failure reason"]
+# Job and Transcript stretch (and elide); the rest fit their contents, so Status stays in view at 1024 px.
+COLUMNS = ["Job", "Status", "Progress", "Duration", "Type", "Engine", "Created", "Completed", "Transcript"]
+STRETCH = ("Job", "Transcript")
 STATUS_TEXT = {"QUEUED": "Queued", "IN_PROGRESS": "In progress", "COMPLETED": "Completed", "FAILED": "Failed"}
+TYPE_TEXT = {"DICTATION": "Dictation", "CONVERSATION": "Conversation"}
+ENGINE_SHORT = {"local": "Local", "aws": "AWS"}
+PREVIEW_WORDS = 12
+TERMINAL = ("COMPLETED", "FAILED")
+DETAILS_BATCH = 25   # transcripts read per trip off the GUI thread (the rows show before their words)
 POLL_MS = 1000
-
-
-def _when(value) -> str:
-    if not value:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    return str(value)
-
-
-def fetch_jobs(ctx: AppContext) -> tuple[list[dict], list[str]]:
-    """Every job of every known engine (newest first) and the problems met on the way."""
-    rows, problems = [], []
-    for kind in ctx.known_engines():
-        try:
-            engine = ctx.engine(kind)
-            token, pages = None, 0
-            while pages < 20:
-                kwargs = {"MaxResults": 100, **({"NextToken": token} if token else {})}
-                page = engine.list_medical_transcription_jobs(**kwargs)
-                for summary in page.get("MedicalTranscriptionJobSummaries", []):
-                    row = dict(summary, engine=kind, progress=None)
-                    if summary["TranscriptionJobStatus"] == "IN_PROGRESS":
-                        row["progress"] = engine.job_progress(summary["MedicalTranscriptionJobName"])
-                    rows.append(row)
-                token, pages = page.get("NextToken"), pages + 1
-                if not token:
-                    break
-        except Exception as exc:
-            problems.append(f"{ENGINE_LABELS.get(kind, kind)}: {describe_error(exc)}")
-    rows.sort(key=lambda r: r.get("CreationTime") or datetime.min, reverse=True)
-    return rows, problems
 
 
 class JobsView(QWidget):
@@ -59,6 +34,11 @@ class JobsView(QWidget):
         self.ctx = ctx
         self.jobs: list[dict] = []
         self._polling = False
+        self._detailing = False
+        self.details: dict = {}              # detail_key -> {"text", "duration"}, read off the GUI thread
+        self._statuses: dict | None = None   # (engine, name) -> status at the last poll (None: not polled yet)
+        self.notifications: list[str] = []  # every "job finished" message raised, newest last
+        self._tray: QSystemTrayIcon | None = None
         self.confirm_delete = self._ask_delete
         lay = QVBoxLayout(self)
         lay.setContentsMargins(24, 16, 24, 16)
@@ -66,8 +46,10 @@ class JobsView(QWidget):
         head.addWidget(QLabel("<h2>Jobs</h2>"))
         head.addStretch(1)
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter by name")
-        self.filter.setAccessibleName("Filter jobs")
+        self.filter.setPlaceholderText("Search names and transcripts")
+        self.filter.setAccessibleName("Search jobs")
+        self.filter.setToolTip("Shows the jobs whose name or transcript contains these words")
+        self.filter.setMinimumWidth(260)
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self._fill)
         head.addWidget(self.filter)
@@ -82,7 +64,10 @@ class JobsView(QWidget):
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        for name in STRETCH:
+            header.setSectionResizeMode(COLUMNS.index(name), QHeaderView.ResizeMode.Stretch)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setWordWrap(False)
         # activated: a double click, or Enter/Return on the selected row (the keyboard path)
         self.table.activated.connect(lambda _: self.open_selected())
         self.table.itemSelectionChanged.connect(self._update_buttons)
@@ -124,6 +109,25 @@ class JobsView(QWidget):
         ctx = self.ctx
         run_async(lambda: fetch_jobs(ctx), self._loaded, self._failed)
 
+    def _fetch_details(self) -> None:
+        """Read what the rows lack (transcript words, duration) off the GUI thread, a batch at a time."""
+        missing = [j for j in self.jobs if detail_key(j) not in self.details]
+        if self._detailing or not missing:
+            return
+        self._detailing = True
+        ctx, batch = self.ctx, missing[:DETAILS_BATCH]
+
+        def done(details):
+            self._detailing = False
+            self.details.update(details)
+            self._fill()
+            self._fetch_details()   # the next batch, if any
+
+        def failed(_exc):
+            self._detailing = False
+
+        run_async(lambda: fetch_details(ctx, batch, set()), done, failed)
+
     def _failed(self, exc) -> None:
         self._polling = False
         self.problem.setText(describe_error(exc))
@@ -132,46 +136,112 @@ class JobsView(QWidget):
     def _loaded(self, result) -> None:
         self._polling = False
         self.jobs, problems = result
+        current = {detail_key(j) for j in self.jobs}
+        self.details = {k: v for k, v in self.details.items() if k in current}
+        self._announce_finished()
         self.problem.setText("\n".join(problems))
         self.problem.setVisible(bool(problems))
         self._fill()
+        self._fetch_details()
+
+    def column(self, name: str) -> int:
+        return COLUMNS.index(name)
+
+    def text_of(self, job: dict) -> str:
+        """The transcript text of a job as far as it is known here ("" when none)."""
+        return self.details.get(detail_key(job), {}).get("text", "")
+
+    def matches(self, job: dict, words: str) -> bool:
+        """Whether every word of the search is in the job's name or its transcript."""
+        haystack = f"{job['MedicalTranscriptionJobName']}\n{self.text_of(job)}".lower()
+        return all(word in haystack for word in words.lower().split())
 
     def _fill(self, *_) -> None:
         selected = self.selected()
         key = (selected["engine"], selected["MedicalTranscriptionJobName"]) if selected else None
-        text = self.filter.text().lower()
-        shown = [j for j in self.jobs if text in j["MedicalTranscriptionJobName"].lower()]
+        words = self.filter.text()
+        shown = [j for j in self.jobs if self.matches(j, words)]
+        col = self.column
         self.table.setUpdatesEnabled(False)
         self.table.setRowCount(len(shown))
         for r, job in enumerate(shown):
             status = job["TranscriptionJobStatus"]
-            values = [job["MedicalTranscriptionJobName"], ENGINE_LABELS.get(job["engine"], job["engine"]).split(" (")[0],
-                      STATUS_TEXT.get(status, status), "", _when(job.get("CreationTime")),
-                      _when(job.get("StartTime")), _when(job.get("CompletionTime")), job.get("FailureReason", "")]
-            for c, value in enumerate(values):
+            info = self.details.get(detail_key(job), {})
+            text = info.get("text", "")
+            preview = " ".join(text.split()[:PREVIEW_WORDS]) + ("…" if len(text.split()) > PREVIEW_WORDS else "")
+            values = {"Job": job["MedicalTranscriptionJobName"], "Status": STATUS_TEXT.get(status, status),
+                      "Progress": "", "Duration": fmt_duration(info.get("duration")),
+                      "Type": TYPE_TEXT.get(job.get("Type"), job.get("Type") or ""),
+                      "Engine": ENGINE_SHORT.get(job["engine"], job["engine"]),
+                      "Created": short_when(job.get("CreationTime")),
+                      "Completed": short_when(job.get("CompletionTime")),
+                      "Transcript": job.get("FailureReason", "") if status == "FAILED" else preview}
+            tips = {"Job": values["Job"], "Created": _when(job.get("CreationTime")),
+                    "Completed": _when(job.get("CompletionTime")),
+                    "Status": f"Started {_when(job.get('StartTime'))}" if job.get("StartTime") else "",
+                    "Transcript": (f"Failure reason: {values['Transcript']}" if status == "FAILED"
+                                   else " ".join(text.split()[:80]))}
+            for name, value in values.items():
                 item = QTableWidgetItem(value)
-                if c == 0:
+                if name == "Job":
                     item.setData(Qt.ItemDataRole.UserRole, job)
-                if c == 2 and status == "FAILED":
+                if name in ("Status", "Transcript") and status == "FAILED":
                     item.setForeground(QColor("#c62828"))
-                if c == 7 and value:
-                    item.setToolTip(value)
-                self.table.setItem(r, c, item)
+                if tips.get(name):
+                    item.setToolTip(tips[name])
+                self.table.setItem(r, col(name), item)
+            progress = col("Progress")
             if status in ("IN_PROGRESS", "QUEUED"):
-                bar = self.table.cellWidget(r, 3)
+                bar = self.table.cellWidget(r, progress)
                 if not isinstance(bar, QProgressBar):
                     bar = QProgressBar()
                     bar.setRange(0, 100)
+                    bar.setMaximumWidth(90)
                     bar.setAccessibleName("Job progress")
-                    self.table.setCellWidget(r, 3, bar)
+                    self.table.setCellWidget(r, progress, bar)
                 bar.setValue(int((job.get("progress") or 0) * 100))
             else:
-                self.table.removeCellWidget(r, 3)
-                self.table.item(r, 3).setText("100 %" if status == "COMPLETED" else "")
+                self.table.removeCellWidget(r, progress)
+                self.table.item(r, progress).setText("100 %" if status == "COMPLETED" else "")
             if key == (job["engine"], job["MedicalTranscriptionJobName"]):
                 self.table.selectRow(r)
         self.table.setUpdatesEnabled(True)
         self._update_buttons()
+
+    # -- "job finished" notifications -----------------------------------------------------
+    def _announce_finished(self) -> None:
+        """Say so for every job that became COMPLETED or FAILED since the last poll (not at the first)."""
+        before = self._statuses
+        self._statuses = {(j["engine"], j["MedicalTranscriptionJobName"]): j["TranscriptionJobStatus"]
+                          for j in self.jobs}
+        if before is None:
+            return
+        for job in self.jobs:
+            key = (job["engine"], job["MedicalTranscriptionJobName"])
+            status = job["TranscriptionJobStatus"]
+            if status in TERMINAL and before.get(key) not in TERMINAL:
+                name = key[1]
+                if status == "COMPLETED":
+                    self.notify("Transcript ready", f"Job {name} is completed: its transcript is ready.")
+                else:
+                    self.notify("Job failed", f"Job {name} failed: {job.get('FailureReason') or 'no reason given'}.")
+
+    def notify(self, title: str, text: str) -> None:
+        """A desktop notification where there is a system tray, and always a line in the window."""
+        self.notifications.append(text)
+        if QSystemTrayIcon.isSystemTrayAvailable() and QSystemTrayIcon.supportsMessages():
+            if self._tray is None:
+                icon = self.window().windowIcon()
+                if icon.isNull():
+                    icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation)
+                self._tray = QSystemTrayIcon(icon, self)
+                self._tray.setToolTip("ClinScribe")
+                self._tray.show()
+            self._tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
+        window = self.window()
+        if isinstance(window, QMainWindow):
+            window.statusBar().showMessage(text, 15000)
+        self.status.setText(text)
 
     # -- selection and actions ---------------------------------------------------------
     def selected(self) -> dict | None:

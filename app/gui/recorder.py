@@ -46,7 +46,13 @@ class RecorderView(QWidget):
         form = QFormLayout(box)
         self.device = QComboBox()
         self.device.setAccessibleName("Input device")
-        form.addRow("Device:", self.device)
+        self.rescan_button = QPushButton("Rescan devices")
+        self.rescan_button.setAccessibleName("Rescan devices")
+        self.rescan_button.setToolTip("Look again for microphones plugged in or out since ClinScribe started")
+        device_row = QHBoxLayout()
+        device_row.addWidget(self.device, 1)
+        device_row.addWidget(self.rescan_button)
+        form.addRow("Device:", device_row)
         self.rate = QComboBox()
         self.rate.setAccessibleName("Sample rate")
         for r in (16000, 22050, 44100, 48000):
@@ -102,6 +108,7 @@ class RecorderView(QWidget):
         lay.addWidget(meter)
         lay.addStretch(1)
 
+        self.rescan_button.clicked.connect(self.rescan)
         self.record_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop)
@@ -119,14 +126,32 @@ class RecorderView(QWidget):
         self.refresh_devices()
         self.device.setCurrentIndex(self.device.findText(label))
 
-    def refresh_devices(self) -> None:
+    def set_status(self, text: str, *, error: bool = False) -> None:
+        """The status line, in the error style when it says why something cannot be done."""
+        self.status.setText(text)
+        self.status.setProperty("role", "error" if error else "hint")
+        self.status.style().unpolish(self.status)
+        self.status.style().polish(self.status)
+
+    def rescan(self) -> None:
+        """Re-list the input devices, restarting PortAudio (which lists them once); not while recording."""
+        if self.is_recording:
+            self.set_status("Stop recording before rescanning the devices.", error=True)
+            return
+        self.refresh_devices(rescan=True)
+        if self.device.count():
+            found = self.device.count() - len(self._extra_inputs)
+            self.set_status(f"Devices rescanned: {found} input device{'s' if found != 1 else ''} found. Ready.")
+
+    def refresh_devices(self, rescan: bool = False) -> None:
         self.device.clear()
+        problem = None
         try:
-            devices = recording.list_input_devices()
+            devices = recording.rescan_input_devices() if rescan else recording.list_input_devices()
             self.unavailable.hide()
-        except recording.AudioUnavailable as exc:
-            devices = []
-            self.unavailable.setText(str(exc))
+        except (recording.AudioUnavailable, RuntimeError) as exc:
+            devices, problem = [], str(exc)
+            self.unavailable.setText(problem)
             self.unavailable.show()
         for d in devices:
             self.device.addItem(f"{d.name}{'  (default)' if d.is_default else ''}", ("device", d.index))
@@ -136,6 +161,11 @@ class RecorderView(QWidget):
             self.device.addItem(label, ("factory", factory))
         if self._extra_inputs and not devices:
             self.unavailable.hide()
+        if not self.is_recording:   # the status says what the device list says (a "Saved …" line stays)
+            if problem and not self._extra_inputs:
+                self.set_status(problem, error=True)
+            elif self.status.property("role") == "error":
+                self.set_status("Ready.")
         self._update_buttons()
 
     # -- control -------------------------------------------------------------------
@@ -144,7 +174,11 @@ class RecorderView(QWidget):
         return bool(self.recorder and self.recorder.recording)
 
     def start(self) -> None:
-        if self.is_recording or self.device.currentIndex() < 0:
+        if self.is_recording:
+            return
+        if self.device.currentIndex() < 0:   # e.g. Ctrl+R with no microphone: say why nothing happens
+            why = self.unavailable.text() or "No microphone or other input device was found."
+            self.set_status(f"Cannot record: {why}", error=True)
             return
         kind, value = self.device.currentData()
         self.recorder = recording.Recorder(
@@ -154,11 +188,11 @@ class RecorderView(QWidget):
         try:
             path = self.recorder.start()
         except recording.AudioUnavailable as exc:
-            self.status.setText(str(exc))
+            self.set_status(str(exc), error=True)
             self.recorder = None
             self._update_buttons()
             return
-        self.status.setText(f"Recording to {path.name} · {self.recorder.samplerate} Hz · "
+        self.set_status(f"Recording to {path.name} · {self.recorder.samplerate} Hz · "
                             f"{'mono' if self.recorder.channels == 1 else '2 channels'} "
                             "(saved to disk as you speak)")
         self.timer.start()
@@ -184,7 +218,7 @@ class RecorderView(QWidget):
         self.level.setValue(0)
         self.pause_button.setText("Pause")
         self.last_path = path
-        self.status.setText(f"Saved {path.name} ({fmt_elapsed(self.recorder.elapsed)}). "
+        self.set_status(f"Saved {path.name} ({fmt_elapsed(self.recorder.elapsed)}). "
                             "Transcribe it, or record again.")
         self._update_buttons()
         return path
@@ -195,11 +229,12 @@ class RecorderView(QWidget):
         self.elapsed.setText(fmt_elapsed(self.recorder.elapsed))
         self.level.setValue(int(self.recorder.level * 100) if not self.recorder.paused else 0)
         if self.recorder.error:
-            self.status.setText(self.recorder.error)
+            self.set_status(self.recorder.error, error=True)
 
     def _update_buttons(self) -> None:
         rec = self.is_recording
         self.record_button.setEnabled(not rec and self.device.count() > 0)
+        self.rescan_button.setEnabled(not rec)
         self.pause_button.setEnabled(rec)
         self.stop_button.setEnabled(rec)
         for w in (self.device, self.rate, self.channels, self.file_format):

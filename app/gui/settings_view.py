@@ -113,7 +113,7 @@ class SettingsView(QWidget):
             stored = credentials.load_aws_keys()
         except Exception:
             stored = None
-        self.keys_status.setText("Keys are stored in the system keyring." if stored else "No keys stored.")
+        self._say(self.keys_status, "Keys are stored in the system keyring." if stored else "No keys stored.")
 
     def _folder_row(self, field: QWidget, what: str, set_path) -> QHBoxLayout:
         """``field`` with a "Folder…" button that picks a folder into it."""
@@ -131,6 +131,14 @@ class SettingsView(QWidget):
         row.addWidget(browse)
         return row
 
+    @staticmethod
+    def _say(label, text: str, *, error: bool = False) -> None:
+        """A status line; problems in the error style (as hint_label(error=True))."""
+        label.setText(text)
+        label.setProperty("role", "error" if error else "hint")
+        label.style().unpolish(label)
+        label.style().polish(label)
+
     def save(self) -> bool:
         s = replace(self.ctx.settings, engine=self.engine.currentData(), model=self.model.currentText().strip(),
                     device=self.device.currentData(), storage_root=self.storage.text().strip(),
@@ -138,30 +146,30 @@ class SettingsView(QWidget):
                     aws_input_bucket=self.input_bucket.text().strip())
         model = s.model
         if model not in ("tiny.en", "base") and not (Path(model).expanduser() / "model.bin").is_file():
-            self.status.setText(f"'{model}' is not tiny.en, base, or a folder with a model.bin.")
+            self._say(self.status, f"'{model}' is not tiny.en, base, or a folder with a model.bin.", error=True)
             return False
         self.ctx.apply_settings(s)
-        self.status.setText("Settings saved.")
+        self._say(self.status, "Settings saved.")
         return True
 
     def save_keys(self) -> None:
         access, secret = self.access_key.text().strip(), self.secret_key.text().strip()
         if not access or not secret:
-            self.keys_status.setText("Enter both the access key ID and the secret access key.")
+            self._say(self.keys_status, "Enter both the access key ID and the secret access key.", error=True)
             return
         try:
             from ..store import credentials
         except ImportError:
-            self.keys_status.setText("Storing AWS keys is not available in this installation.")
+            self._say(self.keys_status, "Storing AWS keys is not available in this installation.", error=True)
             return
         try:
             credentials.save_aws_keys(access, secret, self.session_token.text().strip() or None)
         except Exception as exc:  # CredentialStoreError: no keyring and the like
-            self.keys_status.setText(f"The keys could not be stored: {exc}")
+            self._say(self.keys_status, f"The keys could not be stored: {exc}", error=True)
             return
         self.secret_key.clear()
         self.session_token.clear()
-        self.keys_status.setText("Keys are stored in the system keyring.")
+        self._say(self.keys_status, "Keys are stored in the system keyring.")
         self.ctx.apply_settings(self.ctx.settings)
 
     def delete_keys(self) -> None:
@@ -169,7 +177,7 @@ class SettingsView(QWidget):
             from ..store import credentials
             credentials.delete_aws_keys()
         except Exception as exc:
-            self.keys_status.setText(f"The keys could not be removed: {exc}")
+            self._say(self.keys_status, f"The keys could not be removed: {exc}", error=True)
             return
         self.access_key.clear()
-        self.keys_status.setText("No keys stored.")
+        self._say(self.keys_status, "No keys stored.")

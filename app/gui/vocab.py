@@ -14,6 +14,22 @@ from .common import ENGINE_LABELS, AppContext, hint_label
 from .workers import run_async
 
 TEMPLATE = "Phrase\tIPA\tSoundsLike\tDisplayAs\n"
+COLUMN_GAP = 3   # characters between the widest cell of a column and the next column
+
+
+def tab_positions(text: str, char_width: float) -> list[float]:
+    """Tab stops that line every column up: after the widest cell of each column, plus a gap."""
+    widths: list[int] = []
+    for line in text.splitlines():
+        for i, cell in enumerate(line.split("\t")[:-1]):   # the last cell ends the line: no stop after it
+            if i == len(widths):
+                widths.append(0)
+            widths[i] = max(widths[i], len(cell))
+    stops, x = [], 0.0
+    for width in widths:
+        x += (width + COLUMN_GAP) * char_width
+        stops.append(x)
+    return stops
 NAME = re.compile(r"^[0-9A-Za-z._-]{1,200}$")
 
 
@@ -69,6 +85,8 @@ class VocabularyView(QWidget):
         self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.editor.setTabChangesFocus(False)
         self.editor.setTabStopDistance(self.editor.fontMetrics().horizontalAdvance(" ") * 18)
+        self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self._stops: list[float] = []
         rl.addWidget(self.editor, 1)
         self.message = hint_label()
         self.message.setAccessibleName("Vocabulary check")
@@ -92,6 +110,7 @@ class VocabularyView(QWidget):
         self.timer.setInterval(250)
         self.timer.timeout.connect(self.check)
         self.editor.textChanged.connect(self.timer.start)
+        self.editor.textChanged.connect(self.align_columns)
         self.new_button.clicked.connect(lambda: self.new())
         self.import_button.clicked.connect(self.import_dialog)
         self.export_button.clicked.connect(self.export_dialog)
@@ -111,12 +130,32 @@ class VocabularyView(QWidget):
     def data(self) -> bytes:
         return self.editor.toPlainText().encode("utf-8")
 
+    def align_columns(self) -> None:
+        """Tab stops at each column's widest cell, so Phrase, IPA, SoundsLike and DisplayAs line up."""
+        stops = tab_positions(self.editor.toPlainText(), self.editor.fontMetrics().horizontalAdvance(" "))
+        if stops == self._stops:
+            return
+        self._stops = stops
+        doc = self.editor.document()
+        option = doc.defaultTextOption()
+        option.setTabArray(stops)
+        doc.setDefaultTextOption(option)
+
+    def _say(self, text: str, *, error: bool) -> None:
+        self.message.setText(text)
+        self.message.setProperty("role", "error" if error else "hint")
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+
     def check(self) -> bool:
         ok, message, line = check_vocabulary(self.data())
         self.valid = ok
-        self.message.setText(message)
-        self.message.setProperty("role", "hint" if ok else "error")
-        self.message.style().polish(self.message)
+        untouched = self.editor.toPlainText().strip() in ("", TEMPLATE.strip())
+        if untouched and not ok:   # nothing typed yet: what to do, not an error
+            line = None
+            message = ("Type one term per line under the header row, or import a file." if self.current
+                       else "Choose a vocabulary on the left, make a new one, or import a file.")
+        self._say(message, error=not ok and not untouched)
         self.save_button.setEnabled(ok and self.current is not None)
         self.publish_button.setEnabled(ok and self.current is not None)
         self.export_button.setEnabled(ok)
@@ -145,7 +184,7 @@ class VocabularyView(QWidget):
             if not ok:
                 return
         if not NAME.match(name):
-            self.message.setText("A vocabulary name uses letters, digits, dot, dash and underscore.")
+            self._say("A vocabulary name uses letters, digits, dot, dash and underscore.", error=True)
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{name}.txt"
@@ -195,9 +234,7 @@ class VocabularyView(QWidget):
         def failed(exc):
             self.publish_button.setEnabled(True)
             message = getattr(exc, "response", {}).get("Error", {}).get("Message") or str(exc)
-            self.message.setText(f"Could not send {name} to the {label} engine: {message}")
-            self.message.setProperty("role", "error")
-            self.message.style().polish(self.message)
+            self._say(f"Could not send {name} to the {label} engine: {message}", error=True)
 
         run_async(lambda: self.ctx.engine(kind).put_vocabulary(name, path), done, failed)
 
@@ -218,9 +255,7 @@ class VocabularyView(QWidget):
         ok, message, _ = check_vocabulary(raw)   # the file as it is (the editor normalises line ends)
         if not ok:
             self.valid = False
-            self.message.setText(f"The imported file breaks a rule: {message} Saving it here fixes line endings.")
-            self.message.setProperty("role", "error")
-            self.message.style().polish(self.message)
+            self._say(f"The imported file breaks a rule: {message} Saving it here fixes line endings.", error=True)
         return ok
 
     def import_dialog(self) -> None:

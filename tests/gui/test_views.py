@@ -84,9 +84,9 @@ def test_failed_job_rerun_and_delete(make_window, tmp_path, qtbot):
                     timeout=60000)
     assert w.jobs.select("local", "broken-visit")
     row = w.jobs.table.currentRow()
-    assert w.jobs.table.item(row, 2).text() == "Failed"
-    assert w.jobs.table.item(row, 7).text() == "Unsupported media format"
-    assert w.jobs.table.item(row, 4).text()                  # created time shown
+    assert w.jobs.table.item(row, w.jobs.column("Status")).text() == "Failed"
+    assert w.jobs.table.item(row, w.jobs.column("Transcript")).text() == "Unsupported media format"
+    assert w.jobs.table.item(row, w.jobs.column("Created")).text()     # created time shown
     assert not w.jobs.open_button.isEnabled() and w.jobs.delete_button.isEnabled()
 
     # a second submission with the same name is refused with AWS's message (the form starts clean)
