@@ -231,19 +231,27 @@ class TranscriptDocument:
                 return ent.get("category") or "PHI"
         return None
 
-    def redacted_text(self, index: int) -> str:
+    def redacted_tokens(self, index: int) -> list[dict]:
+        """A turn's tokens with each run of PHI words replaced by one
+        ``[category]`` token, timed from the first to the last word it hides, with no confidence."""
         tokens, out = self.turns[index]["tokens"], []
         prev = None
         for tok in tokens:
             cat = self.phi_category(tok)
             if cat:
                 if prev != cat:
-                    out.append({"type": "pronunciation", "content": f"[{cat}]"})
+                    out.append({"type": "pronunciation", "content": f"[{cat}]", "start": tok.get("start"),
+                                "end": tok.get("end"), "confidence": None, "phi": cat})
+                else:
+                    out[-1]["end"] = tok.get("end") or out[-1]["end"]
                 prev = cat
                 continue
             prev = None
             out.append(tok)
-        return join_tokens(out)
+        return out
+
+    def redacted_text(self, index: int) -> str:
+        return join_tokens(self.redacted_tokens(index))
 
     def text(self, *, redact: bool = False, names: bool = True) -> str:
         lines = []
