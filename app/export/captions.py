@@ -37,38 +37,49 @@ def _timed_words(p: Paragraph, after: float) -> list[tuple[str, float, float]]:
     return out
 
 
+def _fits(words, limit: int, max_seconds: float) -> bool:
+    return len(" ".join(w for w, _, _ in words)) <= limit and words[-1][2] - words[0][1] <= max_seconds
+
+
+def _split(words, limit: int, max_seconds: float) -> list[list]:
+    """A sentence too long for one cue, in the fewest nearly equal parts that each fit."""
+    for n in range(2, len(words) + 1):
+        size = -(-len(words) // n)
+        parts = [words[k:k + size] for k in range(0, len(words), size)]
+        if all(_fits(part, limit, max_seconds) for part in parts):
+            return parts
+    return [[w] for w in words]
+
+
+def _pieces(words, limit: int, max_seconds: float) -> list[list]:
+    """A turn's words as cues: sentences, long ones split evenly, short ones joined while they fit."""
+    sentences: list[list] = [[]]
+    for word in words:
+        sentences[-1].append(word)
+        if word[0][-1:] in ".?!":
+            sentences.append([])
+    parts: list[list] = []
+    for sentence in filter(None, sentences):
+        parts.extend([sentence] if _fits(sentence, limit, max_seconds) else _split(sentence, limit, max_seconds))
+    out: list[list] = []
+    for part in parts:
+        if out and _fits(out[-1] + part, limit, max_seconds):
+            out[-1] = out[-1] + part
+        else:
+            out.append(part)
+    return out
+
+
 def cues(note: Note, *, max_seconds: float = MAX_SECONDS, line_chars: int = LINE_CHARS) -> list[Cue]:
     out: list[Cue] = []
     last = 0.0
-    limit = 2 * line_chars
     for p in note.paragraphs:
         words = _timed_words(p, last)
-        if not words:
-            continue
-        group: list[tuple[str, float, float]] = []
-
-        def flush():
-            if group:
-                out.append(Cue(group[0][1], max(group[-1][2], group[0][1] + 0.2), p.speaker,
-                               " ".join(w for w, _, _ in group)))
-                group.clear()
-
-        for k, word in enumerate(words):
-            text = " ".join(w for w, _, _ in group + [word])
-            if group and (len(text) > limit or word[2] - group[0][1] > max_seconds):
-                # prefer to break after the last sentence end in the group, if it is not too early
-                cut = max((i for i, (w, _, _) in enumerate(group) if w[-1:] in ".?!"), default=-1)
-                if 0 <= cut < len(group) - 1 and cut >= len(group) // 2:
-                    rest = group[cut + 1:]
-                    del group[cut + 1:]
-                    flush()
-                    group.extend(rest)
-                else:
-                    flush()
-            group.append(word)
-        flush()
+        for group in _pieces(words, 2 * line_chars, max_seconds) if words else []:
+            out.append(Cue(group[0][1], max(group[-1][2], group[0][1] + 0.2), p.speaker,
+                           " ".join(w for w, _, _ in group)))
         last = out[-1].end if out else last
-    # cues of one speaker never overlap the next one's start (players show them stacked otherwise)
+    # a cue ends before the next one starts (players stack overlapping cues)
     for a, b in zip(out, out[1:]):
         if a.end > b.start and a.start < b.start:
             a.end = b.start
