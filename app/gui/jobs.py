@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QProgressBar, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..core.document import edits_path
+from ..export.note import header_path
 from .common import ENGINE_LABELS, AppContext, describe_error, hint_label
 from .workers import run_async
 
@@ -253,6 +254,7 @@ class JobsView(QWidget):
         def work():
             ctx.engine(kind).delete_medical_transcription_job(MedicalTranscriptionJobName=name)
             edits_path(ctx.home, kind, name).unlink(missing_ok=True)
+            header_path(ctx.home, kind, name).unlink(missing_ok=True)  # the note header: PHI
 
         def done(_):
             ctx.media.set(kind, name, None)
