@@ -8,7 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 from . import FORMATS, ExportUnavailable, renderer
-from .note import NOTE_TYPES, build_note, load_header, save_header, write_private
+from ..core.privacy import write_private
+from .note import NOTE_TYPES, build_note, load_header, save_header
 
 # note-header options -> NoteHeader fields
 _HEADER_OPTIONS = (("--patient-name", "patient_name", "as it should appear, e.g. 'Smith, John'"),

@@ -11,13 +11,13 @@ editor's own redaction (``[PHI-Personal]``).
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from pathlib import Path
 
 from ..core.document import TranscriptDocument, edits_path, join_tokens
+from ..core.privacy import private_folder, write_private
 
 # LOINC document codes (LOINC's display names) -> the note types a user picks from
 NOTE_TYPES: dict[str, str] = {
@@ -30,6 +30,12 @@ NOTE_TYPES: dict[str, str] = {
 DEFAULT_NOTE_TYPE = "11506-3"
 STATUSES = ("final", "preliminary")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters (which XML, and so a .docx, cannot hold)."""
+    return _CONTROL.sub("", text)
 
 
 def parse_when(text: str) -> datetime | None:
@@ -136,32 +142,12 @@ def load_header(home: Path, engine: str, job_name: str, settings: dict | None = 
 
 def save_header(home: Path, engine: str, job_name: str, header: NoteHeader, *, sealer=None) -> None:
     """Written atomically (temporary file, fsync, rename), owner-only; sealed when ``sealer``."""
-    from ..core.privacy import private_folder
-
     path = header_path(home, engine, job_name)
     private_folder(path.parent)
     body = json.dumps(header.to_dict(), ensure_ascii=False, indent=1).encode("utf-8")
     if sealer is not None:
         body = sealer.seal(body)
     write_private(path, body)
-
-
-def write_private(path: Path, body: bytes) -> None:
-    """``body`` into ``path`` atomically, the file readable by its owner only."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(body)
-            f.flush()
-            os.fsync(f.fileno())
-        if os.name == "posix":
-            os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 @dataclass

@@ -8,12 +8,13 @@ Helvetica is used and characters outside Latin-1 are replaced by close ASCII one
 
 from __future__ import annotations
 
+import functools
 import os
 import unicodedata
 from datetime import date
 from pathlib import Path
 
-from .note import Note, clock, footer_text, header_rows, sections
+from .note import Note, clock, footer_text, header_rows, printable, sections
 
 LOW_CONFIDENCE = 0.5
 LOW_COLOUR = (0xC0, 0x39, 0x2B)
@@ -46,6 +47,32 @@ def find_font() -> tuple[Path, Path | None] | None:
     return None
 
 
+@functools.lru_cache(maxsize=4)
+def _covered(path: str) -> frozenset[int]:
+    """The characters a TrueType font has glyphs for."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap() or ())
+
+
+def _fixer(fonts):
+    """The text mapping for the chosen font: characters it lacks become "?" (never a crash,
+    nor fpdf2's warning naming the missing characters of a patient's text)."""
+    if not fonts:
+        return lambda text: latin1(printable(text))
+    covered = _covered(str(fonts[0]))
+    if fonts[1]:
+        covered &= _covered(str(fonts[1]))
+    if not covered:
+        return lambda text: latin1(printable(text))
+
+    def fix(text: str) -> str:
+        return "".join(ch if ord(ch) in covered or ch in "\n" else _ASCII.get(ch, "?") for ch in printable(text))
+
+    return fix
+
+
 def latin1(text: str) -> str:
     """``text`` with what Latin-1 lacks replaced (for the core fonts)."""
     out = []
@@ -66,7 +93,7 @@ def render(note: Note, *, speakers: bool = True, timestamps: bool = False, confi
     from fpdf import FPDF
 
     fonts = find_font() if font is True else (font or None)
-    fix = (lambda s: s) if fonts else latin1
+    fix = _fixer(fonts)
     footer = fix(footer_text(note, reviewed))
 
     class _Pdf(FPDF):

@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+
 from app.core.document import TranscriptDocument
 from app.export import FORMATS, export
 from app.export.note import Note
 
+from helpers import DATA
 from readback import aws_check, docx_parts, html_blocks, pdf_text, squash, srt_cues, vtt_cues, vtt_text
+
+SAMPLES = DATA / "aws-samples"
 
 OURS = [name for name in FORMATS if name not in ("fhir", "hl7")]
 
@@ -68,3 +73,11 @@ def assert_everywhere(seen: dict, present=(), absent=()) -> None:
             assert phrase in seen[name], f"{phrase!r} missing from {name}: {seen[name][:300]}"
         for word in absent:
             assert word not in seen[name], f"{word!r} still in {name}"
+
+
+def aws_sample(name: str) -> dict:
+    """One of the transcripts the real Amazon Transcribe wrote (../shared/data/aws-samples)."""
+    path = SAMPLES / name
+    if not path.exists():
+        pytest.skip(f"{path} is not available")
+    return json.loads(path.read_text(encoding="utf-8"))

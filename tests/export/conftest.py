@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -15,7 +14,6 @@ import soundfile
 from helpers import AUDIO, DATA, ROOT, job_request
 
 CONSULTATIONS = DATA / "consultations"
-SAMPLES = DATA / "aws-samples"
 
 
 @dataclass
@@ -83,10 +81,3 @@ def clinscribe(export_home):
         return proc
 
     return run
-
-
-def aws_sample(name: str) -> dict:
-    path = SAMPLES / name
-    if not path.exists():
-        pytest.skip(f"{path} is not available")
-    return json.loads(path.read_text(encoding="utf-8"))

@@ -15,7 +15,7 @@ from moto.server import ThreadedMotoServer  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.core.document import TranscriptDocument  # noqa: E402
 from app.store.objectstore import parse_s3_uri  # noqa: E402
-from conftest import aws_sample  # noqa: E402
+from checks import aws_sample  # noqa: E402
 from helpers import AUDIO  # noqa: E402
 from readback import aws_check, docx_parts  # noqa: E402
 

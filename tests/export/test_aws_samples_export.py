@@ -9,7 +9,7 @@ import pytest
 from app.core.document import TranscriptDocument
 from app.export.note import NoteHeader, build_note
 from checks import assert_everywhere, texts
-from conftest import aws_sample
+from checks import aws_sample
 
 HEADER = NoteHeader(patient_id="MRN-00417", patient_name="Smith, John", patient_birth_date="1961-04-23",
                     encounter_id="ENC-9", author_name="Dr. Ana Lee", author_id="1234567893",

@@ -152,3 +152,18 @@ def test_an_encrypted_job_exports_with_its_edits_and_header_kept_sealed(home, mo
     assert "fellow clinicians" in " ".join(parts["body"]) and parts["header"]["Patient"] == "Smith, John"
     assert cli.main(["export", *name, "--format", "aws-json"]) == 0
     assert "fellow clinicians" in json.loads(capsys.readouterr().out)["results"]["transcripts"][0]["transcript"]
+
+
+def test_documents_never_fail_on_odd_characters(tmp_path):
+    from app.export import export
+    from readback import docx_parts, pdf_text, squash
+
+    doc = TranscriptDocument.open(conversation_transcript(), tmp_path, "local", "visit-1")
+    doc.set_turn_text(1, "Temp 38.5\u00b0C \u2013 pain\x0b\x01 since Mo\u00efra\u2019s visit \u80ba.")
+    note = build_note(doc, NoteHeader(patient_name="M\u00fcller, J\u00f6rg\x07", author_name="Dr. \u0141ukasz"))
+    parts = docx_parts(export(note, "docx"))
+    assert "Temp 38.5\u00b0C \u2013 pain since Mo\u00efra\u2019s visit" in squash(" ".join(parts["body"]))
+    assert parts["header"]["Patient"] == "M\u00fcller, J\u00f6rg"
+    for font in (True, None):
+        text = pdf_text(export(note, "pdf", font=font))
+        assert "38.5\u00b0C" in text and "M\u00fcller" in text and "visit ?" in text
