@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from pathlib import Path
 
-from ..core.document import TranscriptDocument, edits_path, join_tokens
+from ..core.document import TranscriptDocument, default_name, edits_path, join_tokens
 from ..core.privacy import private_folder, write_private
 
 # LOINC document codes (LOINC's display names) -> the note types a user picks from
@@ -193,18 +193,28 @@ def _chunks(tokens: list[dict]) -> tuple[list[tuple[str, float | None]], list[tu
 
 def build_note(doc: TranscriptDocument, header: NoteHeader, *, redact: bool = False, redact_header: bool = False,
                created: datetime | None = None) -> Note:
-    """The note of ``doc`` as edited; ``redact`` hides PHI in the text, ``redact_header`` the
-    patient's name, identifier and date of birth in the header."""
+    """The note of ``doc`` as edited; ``redact`` hides PHI in the text (and a speaker name made of
+    PHI words, which falls back to "Speaker 2"), ``redact_header`` the patient's name, identifier
+    and date of birth in the header."""
     header = NoteHeader.from_dict(header.to_dict())  # the caller's header is not changed
     if redact_header:
         header.patient_name = header.patient_id = header.patient_id_system = header.patient_birth_date = ""
     named = any(turn["label"] for turn in doc.turns)
+    # a speaker the user named after a word of the PHI (the patient's name) is not named in a redacted note
+    phi_words = {w.lower() for e in doc.entities for w in re.findall(r"\w{3,}", e.get("content") or "")}
+
+    def speaker(label: str) -> str:
+        name = doc.speaker_name(label)
+        if redact and {w.lower() for w in re.findall(r"\w{3,}", name)} & phi_words:
+            return default_name(label)
+        return name
+
     paragraphs = []
     for i, turn in enumerate(doc.turns):
         tokens = doc.redacted_tokens(i) if redact else turn["tokens"]
         words, times = _chunks(tokens)
         start, end = doc.turn_span(i)
-        paragraphs.append(Paragraph(speaker=doc.speaker_name(turn["label"]) if named else "",
+        paragraphs.append(Paragraph(speaker=speaker(turn["label"]) if named else "",
                                     text=join_tokens(tokens), start=start, end=end, words=words, times=times))
     created = created or datetime.now().astimezone()
     note = Note(header=header, job_name=doc.job_name, engine=doc.engine, paragraphs=paragraphs, redacted=redact,

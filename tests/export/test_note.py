@@ -84,6 +84,9 @@ def test_note_of_an_edited_conversation(tmp_path):
     assert redacted.paragraphs[0].words == [("Hello", pytest.approx(0.99)), ("[PHI-Personal].", None)]
     assert (redacted.header.patient_name, redacted.header.patient_id, redacted.header.patient_birth_date) == ("", "", "")
     assert header.patient_name == "Smith, John"  # the caller's header is untouched
+    doc.rename_speaker("spk_0", "John Smith")  # named after the PHI: not named when redacted
+    assert [p.speaker for p in build_note(doc, header, redact=True).paragraphs] == ["Speaker 1", "Patient"]
+    assert build_note(doc, header).paragraphs[0].speaker == "John Smith"
     assert build_note(doc, NoteHeader(), created=created).title == "Progress note — 2026-11-30"
 
 
