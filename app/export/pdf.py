@@ -150,7 +150,10 @@ def render(note: Note, *, speakers: bool = True, timestamps: bool = False, confi
                 for k, (word, conf) in enumerate(p.words):
                     low = conf is not None and conf < threshold
                     pdf.set_text_color(*(LOW_COLOUR if low else (0, 0, 0)))
-                    pdf.write(6, fix(word) + (" " if k < len(p.words) - 1 else ""))
+                    word = fix(word)
+                    if pdf.get_x() + pdf.get_string_width(word + " ") + 2 * pdf.c_margin > pdf.w - pdf.r_margin:
+                        pdf.ln(6)  # a word that does not fit starts the next line (write() would cut it)
+                    pdf.write(6, word + (" " if k < len(p.words) - 1 else ""))
             pdf.ln(9)
     if confidence:
         pdf.set_text_color(90, 90, 90)

@@ -40,6 +40,8 @@ def texts(note: Note, doc: TranscriptDocument, **options) -> dict[str, str]:
     seen["docx-header"] = json.dumps(parts["header"], ensure_ascii=False)
     seen["docx-footer"] = parts["footer"]
     seen["pdf"] = pdf_text(out["pdf"])
+    on_page = set(seen["pdf"].split())  # every word whole: none cut across two lines
+    assert [w for p in note.paragraphs for w, _ in p.words if w not in on_page] == []
 
     cues = srt_cues(out["srt"])
     assert cues, "no SRT cues"
