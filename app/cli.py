@@ -537,6 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list the speech models and the device that would be used")
     p.set_defaults(func=cmd_models)
 
+    from .export.cli import register  # export, note-header
+    register(sub)
     p = sub.add_parser("_worker")  # hidden: the job worker process
     p.add_argument("--home", required=True)
     p.add_argument("--idle-seconds", type=float)

@@ -51,6 +51,9 @@ class Settings:
     aws_input_bucket: str = ""
     aws_input_prefix: str = "clinscribe/"
     worker_stall_seconds: float = 300.0  # a local worker with no progress this long is replaced
+    note_author: str = ""            # export: the reviewing clinician's name on notes (default of a note header)
+    note_author_id: str = ""         # export: the author's identifier, e.g. an NPI
+    note_organization: str = ""      # export: the clinic or hospital
 
     @classmethod
     def load(cls, base: Path | None = None) -> "Settings":

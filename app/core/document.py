@@ -254,20 +254,27 @@ class TranscriptDocument:
                     ents[k] = ents[before]
         return ents
 
-    def redacted_text(self, index: int) -> str:
-        """The turn with each PHI entity replaced by one tag of its category ([PHI-Personal])."""
+    def redacted_tokens(self, index: int) -> list[dict]:
+        """A turn's tokens with each PHI entity (its punctuation included) replaced by one
+        ``[category]`` token, timed from the first to the last word it hides, with no confidence."""
         tokens, out = self.turns[index]["tokens"], []
         prev = None
         for tok, ent in zip(tokens, self.phi_spans(index)):
             if ent is not None:
                 if ent != prev:
                     cat = self.entities[ent].get("category") or "PHI"
-                    out.append({"type": "pronunciation", "content": f"[{cat}]"})
+                    out.append({"type": "pronunciation", "content": f"[{cat}]", "start": tok.get("start"),
+                                "end": tok.get("end"), "confidence": None, "phi": cat})
+                else:
+                    out[-1]["end"] = tok.get("end") or out[-1]["end"]
                 prev = ent
                 continue
             prev = None
             out.append(tok)
-        return join_tokens(out)
+        return out
+
+    def redacted_text(self, index: int) -> str:
+        return join_tokens(self.redacted_tokens(index))
 
     def text(self, *, redact: bool = False, names: bool = True) -> str:
         lines = []

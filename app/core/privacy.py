@@ -56,3 +56,21 @@ def _strip(path: Path) -> None:
         os.chmod(path, stat.S_IMODE(mode) & 0o700)
     except OSError:  # not ours, read-only media: leave it, never fail a command over it
         pass
+
+
+def write_private(path: Path, body: bytes) -> None:
+    """``body`` into ``path`` atomically, the file readable by its owner only."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(body)
+            f.flush()
+            os.fsync(f.fileno())
+        if os.name == "posix":
+            os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..core.document import edits_path
+from ..export.note import header_path
 from .common import AppContext, describe_error, hint_label
 from .jobdata import detail_key, fetch_details, fetch_jobs, fmt_duration, short_when, when as _when
 from .workers import run_async
@@ -323,6 +324,7 @@ class JobsView(QWidget):
         def work():
             ctx.engine(kind).delete_medical_transcription_job(MedicalTranscriptionJobName=name)
             edits_path(ctx.home, kind, name).unlink(missing_ok=True)
+            header_path(ctx.home, kind, name).unlink(missing_ok=True)  # the note header: PHI
 
         def done(_):
             ctx.media.set(kind, name, None)

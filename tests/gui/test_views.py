@@ -103,9 +103,13 @@ def test_failed_job_rerun_and_delete(make_window, tmp_path, qtbot):
 
     w.show_page("Jobs")
     w.jobs.select("local", "broken-visit")
+    from app.export.note import NoteHeader, header_path, save_header
+
+    save_header(w.ctx.home, "local", "broken-visit", NoteHeader(patient_name="Smith, John"))
     w.jobs.confirm_delete = lambda name: True
     qtbot.mouseClick(w.jobs.delete_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: w.jobs.job("local", "broken-visit") is None, timeout=10000)
+    assert not header_path(w.ctx.home, "local", "broken-visit").exists()  # its note header goes with it
 
 
 def test_cancel_a_running_job_from_the_jobs_view(make_window, tmp_path, qtbot):
