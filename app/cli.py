@@ -19,6 +19,7 @@ import botocore.exceptions
 
 from . import __version__
 from .core.service import operation_model
+from .ehr.cli import register as register_ehr
 
 EXIT_PARAM, EXIT_SERVICE, EXIT_OTHER = 252, 254, 255
 
@@ -537,6 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list the speech models and the device that would be used")
     p.set_defaults(func=cmd_models)
 
+    register_ehr(sub)  # send, outbox, ehr-login/-logout, the EHR settings (app/ehr/cli.py)
     p = sub.add_parser("_worker")  # hidden: the job worker process
     p.add_argument("--home", required=True)
     p.add_argument("--idle-seconds", type=float)

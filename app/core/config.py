@@ -51,6 +51,12 @@ class Settings:
     aws_input_bucket: str = ""
     aws_input_prefix: str = "clinscribe/"
     worker_stall_seconds: float = 300.0  # a local worker with no progress this long is replaced
+    # sending notes to the EHR (app/ehr): a FHIR R4 server and/or an HL7 v2 interface engine (MLLP)
+    fhir_base_url: str = ""          # e.g. https://fhir.example.org/r4 (empty: not configured)
+    fhir_auth: str = "none"          # "none" or "bearer" (token kept in the OS keyring: ehr-login)
+    mllp_host: str = ""              # interface engine (Mirth Connect, Rhapsody...) listener
+    mllp_port: int = 2575            # the IANA port for HL7 over MLLP
+    mllp_tls: bool = False           # MLLP inside TLS (the system's trusted CAs check the engine)
 
     @classmethod
     def load(cls, base: Path | None = None) -> "Settings":
@@ -75,6 +81,10 @@ class Settings:
             if key not in known:
                 continue
             default = getattr(defaults, key)
+            if isinstance(default, bool):
+                if not isinstance(value, bool):
+                    raise SettingsError(path, f"'{key}' must be true or false")
+                continue
             if isinstance(default, str) and not isinstance(value, str):
                 raise SettingsError(path, f"'{key}' must be a string")
             if isinstance(default, (int, float)) and (isinstance(value, bool) or not isinstance(value, (int, float))

@@ -1,0 +1,137 @@
+"""Sending a job's reviewed note: build it, keep it in the outbox, deliver it, record the answer.
+
+``load_note`` is the one place that turns a job into a Note (the job's transcript with the user's
+edits, and its header); everything else works on Notes and outbox rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from ..core.config import Settings, home as default_home
+from ..export import fhir, hl7 as hl7_export
+from ..export.note import Note, NoteHeader, build_note
+from .base import SendError
+from .fhir_client import FhirClient
+from .mllp_client import MllpClient
+from .outbox import FAILED, SENT, Outbox, SendRow
+
+TOKEN_SECRET = "fhir_bearer_token"  # the OS keyring item ehr-login writes
+KINDS = ("fhir", "hl7")
+
+
+def load_note(job_name: str, engine_name: str | None = None, *, redact: bool = False,
+              base: Path | None = None) -> Note:
+    """The job's note: its transcript with the saved edits (as the editor opens it) and its header.
+    (Glue for the export branch's ``build_note(TranscriptDocument, load_header(...))``.)"""
+    from ..core.document import TranscriptDocument
+    from ..engine import create_engine
+    from ..store.kms import LocalKms, Sealer
+
+    root = base or default_home()
+    engine = create_engine(engine_name)
+    transcript = engine.get_transcript(job_name)
+    protection = engine.encryption(job_name) if hasattr(engine, "encryption") else None
+    sealer = Sealer(LocalKms(root), *protection) if protection else None
+    doc = TranscriptDocument.open(transcript, root, engine.name, job_name, sealer=sealer)
+    return build_note(doc, NoteHeader(), redact=redact)
+
+
+def destination(kind: str, settings: Settings) -> str:
+    if kind == "fhir":
+        if not settings.fhir_base_url:
+            raise ValueError("No FHIR server is set: clinscribe settings --fhir-base-url URL")
+        return settings.fhir_base_url.rstrip("/")
+    if not settings.mllp_host:
+        raise ValueError("No interface engine is set: clinscribe settings --mllp-host HOST --mllp-port PORT")
+    return f"{settings.mllp_host}:{settings.mllp_port}"
+
+
+def client_for(row: SendRow, settings: Settings):
+    """A client for the row's own destination (where it was queued for), with today's credentials."""
+    if row.kind == "fhir":
+        token = None
+        if settings.fhir_auth == "bearer":
+            from ..store.credentials import get_secret
+            token = get_secret(TOKEN_SECRET)
+            if not token:
+                raise SendError("No FHIR token is stored: run 'clinscribe ehr-login'.", retryable=False)
+        return FhirClient(row.destination, token=token)
+    host, _, port = row.destination.rpartition(":")
+    tls = settings.mllp_tls and host == settings.mllp_host
+    return MllpClient(host, int(port), tls=tls)
+
+
+def queue_note(outbox: Outbox, note: Note, kind: str, settings: Settings, *, bundle: bool = False) -> SendRow:
+    """Build the payload (superseding what this job last sent there) and keep it in the outbox."""
+    if kind not in KINDS:
+        raise ValueError(f"Unknown destination '{kind}': use fhir or hl7")
+    where = destination(kind, settings)
+    previous = outbox.latest_sent(note.job_name, note.engine, kind)
+    replaces = previous.server_id if previous and previous.server_id else None
+    if kind == "fhir":
+        document_id = f"urn:uuid:{uuid.uuid4()}"
+        payload = fhir.render(note, bundle=bundle, replaces=replaces, identifier=document_id)
+    else:
+        document_id = uuid.uuid4().hex
+        payload = hl7_export.render(note, replaces=replaces, control_id=uuid.uuid4().hex[:20],
+                                    document_id=document_id)
+    return outbox.queue(job_name=note.job_name, engine=note.engine, kind=kind, destination=where,
+                        payload=payload, document_id=document_id, replaces=replaces,
+                        options="bundle" if bundle else "")
+
+
+def deliver(outbox: Outbox, row: SendRow, client) -> SendRow:
+    """One send of a queued row; the outcome is written to the outbox whatever happens."""
+    try:
+        if row.kind == "fhir" and row.options == "bundle":
+            result = client.post_bundle(row.payload)
+        elif row.kind == "fhir":
+            result = client.post_document(row.payload, identifier=row.document_id)
+        else:
+            result = client.send(row.payload)
+            result.server_id = row.document_id  # HL7: the document is known by its TXA-12 number
+    except SendError as exc:
+        outbox.mark_failed(row.id, str(exc), attempts=getattr(exc, "attempts", 1))
+        return outbox.get(row.id)
+    except Exception as exc:  # never leave a row without its reason (no payload in the message)
+        outbox.mark_failed(row.id, f"{type(exc).__name__}: {exc}")
+        return outbox.get(row.id)
+    outbox.mark_sent(row.id, server_id=result.server_id, location=result.location, attempts=result.attempts)
+    return outbox.get(row.id)
+
+
+def send_note(note: Note, kind: str, *, bundle: bool = False, settings: Settings | None = None,
+              base: Path | None = None, client=None) -> SendRow:
+    settings = settings or Settings.load(base)
+    outbox = Outbox.open(base or default_home())
+    row = queue_note(outbox, note, kind, settings, bundle=bundle)
+    try:
+        client = client or client_for(row, settings)
+    except (SendError, ValueError) as exc:
+        outbox.mark_failed(row.id, str(exc))
+        return outbox.get(row.id)
+    return deliver(outbox, row, client)
+
+
+def retry(*, settings: Settings | None = None, base: Path | None = None, due_only: bool = True,
+          clients: dict | None = None) -> list[SendRow]:
+    """Send again what is due (or, with ``due_only=False``, everything failed or queued)."""
+    settings = settings or Settings.load(base)
+    outbox = Outbox.open(base or default_home())
+    rows = outbox.retry_due() if due_only else [r for r in outbox.list(limit=1000)
+                                                 if r.status in (FAILED, "queued")][::-1]
+    done = []
+    for row in rows:
+        try:
+            client = (clients or {}).get(row.kind) or client_for(row, settings)
+        except (SendError, ValueError) as exc:
+            outbox.mark_failed(row.id, str(exc))
+            done.append(outbox.get(row.id))
+            continue
+        done.append(deliver(outbox, row, client))
+    return done
+
+
+__all__ = ["load_note", "send_note", "retry", "queue_note", "deliver", "SENT", "FAILED"]
