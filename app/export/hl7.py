@@ -16,6 +16,7 @@ import uuid
 
 from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.core import Field, Message
+from hl7apy.exceptions import MaxLengthReached
 from hl7apy.parser import parse_message
 from hl7apy.v2_5_1 import TX
 
@@ -80,6 +81,18 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
+def _authority(system: str) -> str:
+    """The identifier's system as an HD assigning authority: an OID as ``&oid&ISO``, a URI as
+    ``&uri&URI``, a short local code as the namespace."""
+    if not system:
+        return ""
+    if system.startswith("urn:oid:"):
+        return f"&{escape(system[8:])}&ISO"
+    if ":" in system or len(system) > 20:
+        return f"&{escape(system)}&URI"
+    return escape(system)
+
+
 def _lines(note: Note, width: int = LINE_WIDTH) -> list[str]:
     """The note as OBX lines: a heading when the template section changes, each paragraph's lines
     (the speaker's name first) wrapped to ``width``, and an empty line between paragraphs."""
@@ -100,7 +113,7 @@ def _lines(note: Note, width: int = LINE_WIDTH) -> list[str]:
 
 
 def build(note: Note, *, replaces: str | None = None, control_id: str | None = None,
-          document_id: str | None = None, receiving_application: str = "", receiving_facility: str = "",
+          document_id: str | None = None, sending_facility: str = "", receiving_application: str = "", receiving_facility: str = "",
           now: dt.datetime | None = None) -> Message:
     """The hl7apy message. ``replaces``: the unique document number (TXA-12) of the document this one
     replaces, which makes it an MDM^T10 with that number as TXA-13 (parent document)."""
@@ -112,8 +125,8 @@ def build(note: Note, *, replaces: str | None = None, control_id: str | None = N
     msg = Message("MDM_T02", version=VERSION, validation_level=VALIDATION_LEVEL.TOLERANT)
     msh = msg.msh
     msh.msh_3 = SENDING_APPLICATION
-    if h.organization:
-        msh.msh_4 = escape(h.organization)
+    if sending_facility:  # a code the interface engine knows (at most 20 characters), not a name
+        msh.msh_4 = escape(sending_facility)
     if receiving_application:
         msh.msh_5 = escape(receiving_application)
     if receiving_facility:
@@ -133,8 +146,7 @@ def build(note: Note, *, replaces: str | None = None, control_id: str | None = N
     pid = msg.pid
     pid.pid_1 = "1"
     if h.patient_id:
-        authority = escape(h.patient_id_system) if h.patient_id_system else ""
-        pid.pid_3 = f"{escape(h.patient_id)}^^^{authority}^MR"
+        pid.pid_3 = f"{escape(h.patient_id)}^^^{_authority(h.patient_id_system)}^MR"
     if h.patient_name:
         pid.pid_5 = _name(h.patient_name)
     if h.patient_birth_date:
@@ -180,8 +192,11 @@ def validate(er7: str) -> None:
     """Raise ValueError unless ``er7`` is a valid 2.5.1 message by hl7apy's strict validation."""
     try:
         parse_message(er7, validation_level=VALIDATION_LEVEL.STRICT, force_validation=True)
+    except MaxLengthReached as exc:  # its message quotes the value: it may be PHI, so not shown
+        raise ValueError(f"not a valid HL7 v{VERSION} message: a value is longer than the {exc.limit} "
+                         "characters its field allows (e.g. a facility code over 20)") from None
     except Exception as exc:  # hl7apy raises several unrelated exception types
-        raise ValueError(f"not a valid HL7 v{VERSION} message: {exc}") from None
+        raise ValueError(f"not a valid HL7 v{VERSION} message: {type(exc).__name__}: {exc}") from None
 
 
 def render(note: Note, *, replaces: str | None = None, control_id: str | None = None, **options) -> str:
