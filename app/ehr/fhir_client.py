@@ -114,8 +114,13 @@ class FhirClient:
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
         url = f"{self.base_url}/{path.lstrip('/')}" if path else self.base_url
-        return with_retries(lambda: self._once(method, url, body, self._headers(headers)),
-                            retries=self.retries, sleep=self.sleep, wait_hint=self._wait_hint)
+        self.attempts = 0
+
+        def attempt():
+            self.attempts += 1
+            return self._once(method, url, body, self._headers(headers))
+
+        return with_retries(attempt, retries=self.retries, sleep=self.sleep, wait_hint=self._wait_hint)
 
     def post_document(self, payload: str, *, identifier: str | None = None) -> SendResult:
         """POST a DocumentReference (JSON text); ``identifier``: its urn:uuid, for a conditional create."""
@@ -123,7 +128,7 @@ class FhirClient:
         response = self.request("POST", "DocumentReference", payload.encode("utf-8"), extra)
         resource = _json(response.data)
         location = response.headers.get("Location") or response.headers.get("Content-Location") or ""
-        return SendResult(_server_id(resource, location), location)
+        return SendResult(_server_id(resource, location), location, self.attempts)
 
     def post_bundle(self, payload: str) -> SendResult:
         """POST a transaction Bundle to the base URL; the result names the DocumentReference created."""
@@ -133,10 +138,10 @@ class FhirClient:
             reply = entry.get("response") or {}
             location = reply.get("location") or ""
             if location.startswith("DocumentReference/") or "/DocumentReference/" in location:
-                return SendResult(_server_id(entry.get("resource"), location), location)
+                return SendResult(_server_id(entry.get("resource"), location), location, self.attempts)
             if (entry.get("resource") or {}).get("resourceType") == "DocumentReference":
-                return SendResult(_server_id(entry["resource"], ""), "")
-        return SendResult("", "")
+                return SendResult(_server_id(entry["resource"], ""), "", self.attempts)
+        return SendResult("", "", self.attempts)
 
     def read(self, path: str) -> dict:
         return _json(self.request("GET", path).data) or {}

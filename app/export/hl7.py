@@ -200,7 +200,8 @@ def validate(er7: str) -> None:
 
 
 def render(note: Note, *, replaces: str | None = None, control_id: str | None = None, **options) -> str:
-    """The MDM message as ER7 text, segments joined by carriage returns."""
+    """The MDM message as ER7 text: each segment ends with a carriage return (HL7's segment
+    terminator, the last one included)."""
     er7 = build(note, replaces=replaces, control_id=control_id, **options).to_er7()
     validate(er7)
-    return er7
+    return er7 + "\r"

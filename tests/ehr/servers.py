@@ -180,15 +180,23 @@ class MllpListener:
                     ack += f"|{escaped}\rERR|||207^Application internal error^HL70357|E||||{escaped}"
                 writer.writemessage(hl7.parse(ack))
                 await writer.drain()
-        except asyncio.IncompleteReadError:
+        except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
             writer.close()
 
-    def stop(self):
+    async def _shutdown(self):
         self.server.close()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def stop(self):
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
+        self.loop.close()
 
 
 def wait_until(predicate, timeout: float = 10.0) -> bool:
