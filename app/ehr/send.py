@@ -35,7 +35,12 @@ def load_note(job_name: str, engine_name: str | None = None, *, redact: bool = F
     protection = engine.encryption(job_name) if hasattr(engine, "encryption") else None
     sealer = Sealer(LocalKms(root), *protection) if protection else None
     doc = TranscriptDocument.open(transcript, root, engine.name, job_name, sealer=sealer)
-    return build_note(doc, NoteHeader(), redact=redact)
+    return build_note(doc, load_header(root, engine.name, job_name), redact=redact)
+
+
+def load_header(base: Path, engine_name: str, job_name: str) -> NoteHeader:
+    """The header kept with the job (glue: the export branch's load_header replaces this stand-in)."""
+    return NoteHeader()
 
 
 def destination(kind: str, settings: Settings) -> str:
@@ -67,6 +72,9 @@ def queue_note(outbox: Outbox, note: Note, kind: str, settings: Settings, *, bun
     """Build the payload (superseding what this job last sent there) and keep it in the outbox."""
     if kind not in KINDS:
         raise ValueError(f"Unknown destination '{kind}': use fhir or hl7")
+    if not note.header.patient_id:
+        raise ValueError("The note has no patient identifier (MRN): fill in the note header before sending "
+                         "it to the EHR.")
     where = destination(kind, settings)
     previous = outbox.latest_sent(note.job_name, note.engine, kind)
     replaces = previous.server_id if previous and previous.server_id else None
