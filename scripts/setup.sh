@@ -32,6 +32,13 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[gui,base,dev]"
 
+# the real FHIR R4 server the EHR tests start (tests/servers/fhir: @medplum/fhir-router, pinned by its lock file)
+if command -v npm >/dev/null 2>&1; then
+  (cd tests/servers/fhir && npm ci --no-audit --no-fund --loglevel=error)
+else
+  echo "Note: npm is not installed; the FHIR send tests (tests/ehr) will be skipped." >&2
+fi
+
 if [ -d ../shared/data/audio ]; then
   .venv/bin/clinscribe transcribe ../shared/data/audio/jfk.flac --text
 else
