@@ -53,7 +53,9 @@ class Settings:
     worker_stall_seconds: float = 300.0  # a local worker with no progress this long is replaced
     # sending notes to the EHR (app/ehr): a FHIR R4 server and/or an HL7 v2 interface engine (MLLP)
     fhir_base_url: str = ""          # e.g. https://fhir.example.org/r4 (empty: not configured)
-    fhir_auth: str = "none"          # "none" or "bearer" (token kept in the OS keyring: ehr-login)
+    fhir_auth: str = "none"          # "none", "bearer" (token in the OS keyring: ehr-login) or "smart"
+    fhir_client_id: str = ""         # SMART Backend Services client id (key: ehr-smart-key)
+    fhir_token_url: str = ""         # SMART token endpoint (empty: from .well-known/smart-configuration)
     mllp_host: str = ""              # interface engine (Mirth Connect, Rhapsody...) listener
     mllp_port: int = 2575            # the IANA port for HL7 over MLLP
     mllp_tls: bool = False           # MLLP inside TLS (the system's trusted CAs check the engine)

@@ -12,7 +12,10 @@ import sys
 EXIT_FAILED = 1  # the note was kept in the outbox; 'clinscribe outbox retry' sends it later
 
 SETTINGS = (("--fhir-base-url", "fhir_base_url", str, "FHIR R4 server base URL (empty: none)"),
-            ("--fhir-auth", "fhir_auth", str, "none or bearer (token from 'clinscribe ehr-login')"),
+            ("--fhir-auth", "fhir_auth", str, "none, bearer (token from 'clinscribe ehr-login') or smart "
+                                              "(SMART Backend Services, key from 'clinscribe ehr-smart-key')"),
+            ("--fhir-client-id", "fhir_client_id", str, "SMART Backend Services client id"),
+            ("--fhir-token-url", "fhir_token_url", str, "SMART token endpoint (empty: discovered)"),
             ("--mllp-host", "mllp_host", str, "interface engine host for HL7 v2 over MLLP"),
             ("--mllp-port", "mllp_port", int, "interface engine port (default 2575)"),
             ("--mllp-tls", "mllp_tls", None, "true or false: MLLP inside TLS"))
@@ -87,6 +90,20 @@ def cmd_ehr_logout(args) -> int:
     return 0
 
 
+def cmd_ehr_smart_key(args) -> int:
+    from ..store.credentials import get_secret, set_secret
+    from .smart import KEY_SECRET, new_private_key_pem, public_jwk
+
+    pem = None if args.new else get_secret(KEY_SECRET)
+    if not pem:
+        pem = new_private_key_pem()
+        set_secret(KEY_SECRET, pem)
+    print(json.dumps({"keys": [public_jwk(pem)]}, indent=4))
+    print("Register this public key (JWK Set) and ClinScribe's client id with the EHR; then: clinscribe settings "
+          "--fhir-auth smart --fhir-client-id ID", file=sys.stderr)
+    return 0
+
+
 def _extend_settings(sub) -> None:
     """``clinscribe settings`` also sets the EHR destinations (its own keys stay in app/cli.py)."""
     parser = sub.choices.get("settings")
@@ -115,8 +132,8 @@ def _extend_settings(sub) -> None:
                     if value.lower() not in ("true", "false"):
                         raise _usage(f"{flag} must be true or false")
                     value = value.lower() == "true"
-                elif key == "fhir_auth" and value not in ("none", "bearer"):
-                    raise _usage("--fhir-auth must be none or bearer")
+                elif key == "fhir_auth" and value not in ("none", "bearer", "smart"):
+                    raise _usage("--fhir-auth must be none, bearer or smart")
                 elif key == "fhir_base_url" and value and not value.startswith(("https://", "http://")):
                     raise _usage("--fhir-base-url must start with https://")
                 setattr(settings, key, value)
@@ -149,4 +166,8 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_ehr_login)
     p = sub.add_parser("ehr-logout", help="remove the FHIR token from the OS keyring")
     p.set_defaults(func=cmd_ehr_logout)
+    p = sub.add_parser("ehr-smart-key", help="SMART Backend Services: make a key pair (private half in the OS "
+                                             "keyring) and print the public JWK Set to register with the EHR")
+    p.add_argument("--new", action="store_true", help="replace the stored key with a new one")
+    p.set_defaults(func=cmd_ehr_smart_key)
     _extend_settings(sub)

@@ -65,12 +65,14 @@ def _server_id(resource: dict | None, location: str) -> str:
 
 
 class FhirClient:
-    def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 30.0,
+    def __init__(self, base_url: str, *, token: str | None = None, auth=None, timeout: float = 30.0,
                  retries: int = 4, sleep=time.sleep, pool: urllib3.PoolManager | None = None):
         if not base_url.startswith(("http://", "https://")):
             raise ValueError("The FHIR base URL must start with https:// (or http:// on a test machine).")
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self.auth = auth  # a token provider (app.ehr.smart.SmartAuth): token(), invalidate()
+        self._renewed = False
         self.timeout = timeout
         self.retries = retries
         self.sleep = sleep
@@ -79,8 +81,9 @@ class FhirClient:
     def _headers(self, extra: dict | None = None) -> dict:
         headers = {"Accept": "application/fhir+json", "Content-Type": "application/fhir+json; charset=utf-8",
                    "User-Agent": USER_AGENT}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        token = self.auth.token() if self.auth is not None else self.token
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         headers.update(extra or {})
         return headers
 
@@ -96,6 +99,12 @@ class FhirClient:
         if status < 300:
             return response
         words = outcome_words(response.data, status)
+        if status == 401 and self.auth is not None and not self._renewed:
+            self._renewed = True  # an access token revoked or expired early: one more try with a new one
+            self.auth.invalidate()
+            error = SendError(f"The FHIR server refused the access token (401): {words}", retryable=True, status=401)
+            error.retry_after = 0.0
+            raise error
         if status in (401, 403):
             raise SendError(f"The FHIR server refused the credentials ({status}): {words}. "
                             "Check fhir_auth and run 'clinscribe ehr-login'.", retryable=False, status=status)
@@ -115,6 +124,7 @@ class FhirClient:
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
         url = f"{self.base_url}/{path.lstrip('/')}" if path else self.base_url
         self.attempts = 0
+        self._renewed = False
 
         def attempt():
             self.attempts += 1

@@ -57,6 +57,14 @@ def client_for(row: SendRow, settings: Settings):
     """A client for the row's own destination (where it was queued for), with today's credentials."""
     if row.kind == "fhir":
         token = None
+        if settings.fhir_auth == "smart":
+            from ..store.credentials import get_secret
+            from .smart import KEY_SECRET, SmartAuth
+            pem = get_secret(KEY_SECRET)
+            if not pem:
+                raise SendError("No SMART key is stored: run 'clinscribe ehr-smart-key'.", retryable=False)
+            return FhirClient(row.destination, auth=SmartAuth(row.destination, settings.fhir_client_id, pem,
+                                                              token_url=settings.fhir_token_url))
         if settings.fhir_auth == "bearer":
             from ..store.credentials import get_secret
             token = get_secret(TOKEN_SECRET)

@@ -87,6 +87,9 @@ class FaultProxy:
     def __init__(self, upstream_port: int):
         self.faults: list = []
         self.requests: list[tuple[str, str, dict]] = []
+        # path -> handler(method, headers, body) -> (status, content type, bytes): e.g. an OAuth token endpoint
+        self.local_routes: dict = {}
+        self.accepted_tokens: set[str] | None = None  # when set, other bearer tokens get 401
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -98,6 +101,15 @@ class FaultProxy:
             def _handle(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 proxy.requests.append((self.command, self.path, dict(self.headers)))
+                route = proxy.local_routes.get(self.path.split("?")[0])
+                if route is not None:
+                    status, kind, data = route(self.command, dict(self.headers), body)
+                    return self._reply(status, kind, data)
+                if proxy.accepted_tokens is not None and \
+                        self.headers.get("Authorization", "").removeprefix("Bearer ") not in proxy.accepted_tokens:
+                    return self._reply(401, "application/fhir+json", json.dumps({
+                        "resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "login",
+                                                                       "details": {"text": "Unknown token"}}]}).encode())
                 fault = proxy.faults.pop(0) if proxy.faults else None
                 if fault == "drop":
                     self.close_connection = True
@@ -130,6 +142,13 @@ class FaultProxy:
                 for key, value in reply.getheaders():
                     if key.lower() not in ("content-length", "connection", "transfer-encoding", "keep-alive"):
                         self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _reply(self, status, kind, data):
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

@@ -68,3 +68,22 @@ def test_no_token_is_a_failure_in_words_kept_in_the_outbox(ehr_home, fhir_server
 def test_ehr_login_never_reads_the_token_from_a_pipe(ehr_home, capsys):
     assert app_cli.main(["ehr-login"]) == 252
     assert "asks for the token at a terminal" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not real_keyring(), reason="no OS keyring here; scripts/test.sh runs one (gnome-keyring)")
+def test_ehr_smart_key_keeps_the_private_key_in_the_keyring(ehr_home, service_name, capsys):
+    from app.ehr import smart
+
+    assert app_cli.main(["ehr-smart-key"]) == 0
+    first = json.loads(capsys.readouterr().out)["keys"][0]
+    pem = keyring.get_password(service_name, smart.KEY_SECRET + "#1") or keyring.get_password(service_name,
+                                                                                            smart.KEY_SECRET)
+    assert pem and smart.public_jwk(credentials.get_secret(smart.KEY_SECRET))["kid"] == first["kid"]
+    assert app_cli.main(["ehr-smart-key"]) == 0
+    assert json.loads(capsys.readouterr().out)["keys"][0]["kid"] == first["kid"]  # kept, not replaced
+    assert app_cli.main(["ehr-smart-key", "--new"]) == 0
+    assert json.loads(capsys.readouterr().out)["keys"][0]["kid"] != first["kid"]
+    for path in ehr_home.rglob("*"):
+        if path.is_file():
+            assert b"PRIVATE KEY" not in path.read_bytes()
+    credentials.delete_secret(smart.KEY_SECRET)
