@@ -32,7 +32,7 @@ def load_note(job_name: str, engine_name: str | None = None, *, redact: bool = F
     root = base or default_home()
     engine = create_engine(engine_name)
     transcript = engine.get_transcript(job_name)
-    protection = engine.encryption(job_name) if hasattr(engine, "encryption") else None
+    protection = engine.encryption(job_name)
     sealer = Sealer(LocalKms(root), *protection) if protection else None
     doc = TranscriptDocument.open(transcript, root, engine.name, job_name, sealer=sealer)
     return build_note(doc, load_header(root, engine.name, job_name), redact=redact)

@@ -153,3 +153,19 @@ def test_no_phi_in_logs_or_errors(ehr_home, proxy, fhir_server, caplog):
     secrets = [HEADER["patient_name"], HEADER["patient_id"], "Garcia", note.paragraphs[0].text[:30]]
     text = caplog.text + (row.last_error or "")
     assert not any(s in text for s in secrets)
+
+
+def test_retry_after_as_seconds_or_a_date_and_error_bodies_in_words():
+    import email.utils
+    import time as _time
+
+    from app.ehr.fhir_client import _retry_after, outcome_words
+
+    assert _retry_after("7") == 7.0 and _retry_after(None) is None and _retry_after("soon") is None
+    later = email.utils.formatdate(_time.time() + 30, usegmt=True)
+    assert 25 <= _retry_after(later) <= 31
+    assert outcome_words(b"<html>Bad   gateway</html>", 502) == "<html>Bad gateway</html>"
+    assert outcome_words(b"", 500) == "HTTP 500"
+    assert outcome_words(json.dumps({"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "invalid", "diagnostics": "Subject not found"}]}).encode(), 400) == \
+        "Subject not found"

@@ -86,3 +86,24 @@ def test_a_real_local_job_with_edits_reaches_the_ehr(ehr_home, fhir_server, mllp
     lines = [hl7.parse(mllp.received[0]).unescape(str(o[5])) for o in hl7.parse(mllp.received[0]).segments("OBX")]
     assert "Reviewed by the physician." in " ".join(lines)
     assert (home / "outbox.db").stat().st_mode & 0o077 == 0  # PHI: owner-only
+
+
+def test_redact_reaches_the_note_and_phi_is_replaced(ehr_home, fhir_server, capsys, monkeypatch):
+    from helpers import conversation_transcript
+
+    from app.export.note import build_note
+
+    asked = {}
+
+    def load(name, engine=None, redact=False, base=None):
+        asked["redact"] = redact
+        doc = TranscriptDocument(conversation_transcript(), job_name=name, engine="local")
+        return build_note(doc, NoteHeader(**HEADER), redact=redact)
+
+    monkeypatch.setattr(send, "load_note", load)
+    assert run(capsys, "settings", "--fhir-base-url", fhir_server.url)[0] == 0
+    rc, out, _ = run(capsys, "send", "--medical-transcription-job-name", "phi-job", "--to", "fhir", "--redact")
+    assert rc == 0 and asked["redact"] is True
+    stored = fhir_server.get(json.loads(out)["ServerId"])
+    text = base64.b64decode(stored["content"][0]["attachment"]["data"]).decode("utf-8")
+    assert "[PHI" in text and "John Smith" not in text
