@@ -13,7 +13,7 @@ from app import cli as app_cli
 from app.ehr import send
 from app.ehr.outbox import FAILED, SENT
 from app.store import credentials
-from conftest import sample_note, settings_for
+from ehrdata import sample_note, settings_for
 
 keyring = pytest.importorskip("keyring")
 from keyring.backends import fail, null  # noqa: E402

@@ -16,7 +16,7 @@ from app.ehr.base import SendError
 from app.ehr.fhir_client import FhirClient
 from app.export import fhir
 from app.export.note import note_text
-from conftest import sample_note
+from ehrdata import sample_note
 
 
 def test_document_reference_is_us_core_shaped(aws_note):

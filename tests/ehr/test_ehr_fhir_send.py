@@ -12,7 +12,7 @@ from app.ehr import send
 from app.ehr.base import SendError
 from app.ehr.fhir_client import FhirClient
 from app.ehr.outbox import FAILED, QUEUED, SENT, STALE_QUEUED, SUPERSEDED, Outbox
-from conftest import HEADER, sample_note, settings_for
+from ehrdata import HEADER, sample_note, settings_for
 
 URI = "urn:ietf:rfc:3986"
 

@@ -12,7 +12,7 @@ from hl7apy.parser import parse_message
 
 from app.export import hl7 as mdm
 from app.export.note import Paragraph
-from conftest import sample_note
+from ehrdata import sample_note
 
 
 def words(text: str) -> list[str]:

@@ -14,7 +14,7 @@ from app.ehr.base import SendError
 from app.ehr.mllp_client import MllpClient
 from app.ehr.outbox import FAILED, SENT, Outbox
 from app.export import hl7 as mdm
-from conftest import sample_note, settings_for
+from ehrdata import sample_note, settings_for
 from servers import free_port
 
 

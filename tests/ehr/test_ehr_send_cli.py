@@ -16,7 +16,7 @@ from app.core.config import Settings
 from app.core.document import TranscriptDocument
 from app.ehr import send
 from app.export.note import NoteHeader
-from conftest import HEADER, sample_note
+from ehrdata import HEADER, sample_note
 from helpers import AUDIO, ROOT
 
 

@@ -18,7 +18,7 @@ from app.ehr import send, smart
 from app.ehr.base import SendError
 from app.ehr.fhir_client import FhirClient
 from app.ehr.outbox import FAILED, SENT
-from conftest import sample_note, settings_for
+from ehrdata import sample_note, settings_for
 
 CLIENT_ID = "clinscribe-test-client"
 
