@@ -37,12 +37,13 @@ def _row_json(row) -> dict:
 
 
 def cmd_send(args) -> int:
-    from .send import load_note, send_note
+    from .send import job_protection, load_note, send_note
 
-    note = load_note(args.medical_transcription_job_name, args.engine, redact=args.redact)
     if args.bundle and args.to != "fhir":
         raise _usage("--bundle is for --to fhir")
-    row = send_note(note, args.to, bundle=args.bundle)
+    note = load_note(args.medical_transcription_job_name, args.engine, redact=args.redact)
+    protection = job_protection(args.medical_transcription_job_name, args.engine)
+    row = send_note(note, args.to, bundle=args.bundle, protection=protection)
     print(json.dumps(_row_json(row), indent=4, ensure_ascii=False))
     if row.status != "sent":
         print(f"clinscribe: not sent: {row.last_error} (kept in the outbox; 'clinscribe outbox retry' "

@@ -1,5 +1,6 @@
 """The outbox: every send to the EHR is a row in ``outbox.db`` (SQLite in the home folder,
-owner-only) written BEFORE the network is touched, so a crash or a failed send leaves it
+owner-only; sealed with the job's own key when its transcript is encrypted) written BEFORE the
+network is touched, so a crash or a failed send leaves it
 ``queued``/``failed`` to be retried, never lost. A row keeps the payload exactly as it will be
 sent (it holds PHI, like the transcripts beside it) and the server's id once it arrived; the next
 send of the same job and destination supersedes that id (FHIR relatesTo / MDM^T10 TXA-13).
@@ -28,7 +29,8 @@ CREATE TABLE IF NOT EXISTS sends (
     engine TEXT NOT NULL,
     kind TEXT NOT NULL,            -- "fhir" or "hl7"
     destination TEXT NOT NULL,     -- base URL or host:port (no credentials)
-    payload TEXT NOT NULL,
+    payload TEXT NOT NULL,         -- sealed (sealed:<base64>) when the job's transcript is encrypted
+    protection TEXT,               -- JSON [local KMS key id, encryption context] of a sealed payload
     options TEXT NOT NULL DEFAULT '',  -- "bundle" for a FHIR transaction
     document_id TEXT NOT NULL,     -- urn:uuid of the DocumentReference / TXA-12 document number
     replaces TEXT,                 -- the server id this note supersedes
@@ -56,6 +58,7 @@ class SendRow:
     kind: str
     destination: str
     payload: str
+    protection: str | None
     options: str
     document_id: str
     replaces: str | None
@@ -125,7 +128,7 @@ class Outbox(SqliteStore):
 
     # -- writes --------------------------------------------------------------------
     def queue(self, *, job_name: str, engine: str, kind: str, destination: str, payload: str, document_id: str,
-              replaces: str | None = None, options: str = "") -> SendRow:
+              replaces: str | None = None, options: str = "", protection: str | None = None) -> SendRow:
         """Keep a send before it is attempted; earlier unsent versions of the same note are superseded."""
         row_id = str(uuid.uuid4())
         with self._connect() as db:
@@ -133,10 +136,10 @@ class Outbox(SqliteStore):
             try:
                 db.execute("UPDATE sends SET status = ?, next_attempt = NULL WHERE job_name = ? AND engine = ? "
                            "AND kind = ? AND status IN (?, ?)", (SUPERSEDED, job_name, engine, kind, QUEUED, FAILED))
-                db.execute("INSERT INTO sends (id, job_name, engine, kind, destination, payload, options, document_id,"
-                           " replaces, status, created) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                           (row_id, job_name, engine, kind, destination, payload, options, document_id, replaces,
-                            QUEUED, time.time()))
+                db.execute("INSERT INTO sends (id, job_name, engine, kind, destination, payload, protection, options,"
+                           " document_id, replaces, status, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                           (row_id, job_name, engine, kind, destination, payload, protection, options, document_id,
+                            replaces, QUEUED, time.time()))
             except BaseException:
                 db.execute("ROLLBACK")
                 raise

@@ -6,6 +6,8 @@ edits, and its header); everything else works on Notes and outbox rows.
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from .mllp_client import MllpClient
 from .outbox import FAILED, SENT, Outbox, SendRow
 
 TOKEN_SECRET = "fhir_bearer_token"  # the OS keyring item ehr-login writes
+SEALED = "sealed:"
 KINDS = ("fhir", "hl7")
 
 
@@ -36,6 +39,28 @@ def load_note(job_name: str, engine_name: str | None = None, *, redact: bool = F
     sealer = Sealer(LocalKms(root), *protection) if protection else None
     doc = TranscriptDocument.open(transcript, root, engine.name, job_name, sealer=sealer)
     return build_note(doc, load_header(root, engine.name, job_name), redact=redact)
+
+
+def job_protection(job_name: str, engine_name: str | None = None) -> tuple[str, dict] | None:
+    """``(local KMS key id, context)`` protecting the job's transcript: its outbox payloads are sealed too."""
+    from ..engine import create_engine
+
+    return create_engine(engine_name).encryption(job_name)
+
+
+def _sealer(base: Path, protection: tuple[str, dict]):
+    from ..store.kms import LocalKms, Sealer
+
+    return Sealer(LocalKms(base), protection[0], protection[1])
+
+
+def payload_of(outbox: Outbox, row: SendRow) -> str:
+    """The payload as it is sent (unsealed when the outbox keeps it sealed)."""
+    if not row.payload.startswith(SEALED):
+        return row.payload
+    key_id, context = json.loads(row.protection)
+    sealed = base64.b64decode(row.payload[len(SEALED):])
+    return _sealer(outbox.path.parent, (key_id, context)).unseal(sealed).decode("utf-8")
 
 
 def load_header(base: Path, engine_name: str, job_name: str) -> NoteHeader:
@@ -76,7 +101,8 @@ def client_for(row: SendRow, settings: Settings):
     return MllpClient(host, int(port), tls=tls)
 
 
-def queue_note(outbox: Outbox, note: Note, kind: str, settings: Settings, *, bundle: bool = False) -> SendRow:
+def queue_note(outbox: Outbox, note: Note, kind: str, settings: Settings, *, bundle: bool = False,
+               protection: tuple[str, dict] | None = None) -> SendRow:
     """Build the payload (superseding what this job last sent there) and keep it in the outbox."""
     if kind not in KINDS:
         raise ValueError(f"Unknown destination '{kind}': use fhir or hl7")
@@ -93,20 +119,25 @@ def queue_note(outbox: Outbox, note: Note, kind: str, settings: Settings, *, bun
         document_id = uuid.uuid4().hex
         payload = hl7_export.render(note, replaces=replaces, control_id=uuid.uuid4().hex[:20],
                                     document_id=document_id)
+    kept = None
+    if protection:
+        sealed = _sealer(outbox.path.parent, protection).seal(payload.encode("utf-8"))
+        payload, kept = SEALED + base64.b64encode(sealed).decode("ascii"), json.dumps(list(protection))
     return outbox.queue(job_name=note.job_name, engine=note.engine, kind=kind, destination=where,
                         payload=payload, document_id=document_id, replaces=replaces,
-                        options="bundle" if bundle else "")
+                        options="bundle" if bundle else "", protection=kept)
 
 
 def deliver(outbox: Outbox, row: SendRow, client) -> SendRow:
     """One send of a queued row; the outcome is written to the outbox whatever happens."""
     try:
+        payload = payload_of(outbox, row)
         if row.kind == "fhir" and row.options == "bundle":
-            result = client.post_bundle(row.payload)
+            result = client.post_bundle(payload)
         elif row.kind == "fhir":
-            result = client.post_document(row.payload, identifier=row.document_id)
+            result = client.post_document(payload, identifier=row.document_id)
         else:
-            result = client.send(row.payload)
+            result = client.send(payload)
             result.server_id = row.document_id  # HL7: the document is known by its TXA-12 number
     except SendError as exc:
         outbox.mark_failed(row.id, str(exc), attempts=getattr(exc, "attempts", 1))
@@ -119,10 +150,10 @@ def deliver(outbox: Outbox, row: SendRow, client) -> SendRow:
 
 
 def send_note(note: Note, kind: str, *, bundle: bool = False, settings: Settings | None = None,
-              base: Path | None = None, client=None) -> SendRow:
+              base: Path | None = None, client=None, protection: tuple[str, dict] | None = None) -> SendRow:
     settings = settings or Settings.load(base)
     outbox = Outbox.open(base or default_home())
-    row = queue_note(outbox, note, kind, settings, bundle=bundle)
+    row = queue_note(outbox, note, kind, settings, bundle=bundle, protection=protection)
     try:
         client = client or client_for(row, settings)
     except (SendError, ValueError) as exc:

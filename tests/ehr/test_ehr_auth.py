@@ -87,3 +87,25 @@ def test_ehr_smart_key_keeps_the_private_key_in_the_keyring(ehr_home, service_na
         if path.is_file():
             assert b"PRIVATE KEY" not in path.read_bytes()
     credentials.delete_secret(smart.KEY_SECRET)
+
+
+@pytest.mark.skipif(not real_keyring(), reason="no OS keyring here; scripts/test.sh runs one (gnome-keyring)")
+def test_the_outbox_seals_the_note_of_an_encrypted_job(ehr_home, mllp, service_name):
+    from app.ehr.outbox import Outbox
+    from app.store.kms import LocalKms
+
+    from ehrdata import HEADER
+
+    key = LocalKms(ehr_home).ensure_key("alias/ehr-outbox-test")
+    protection = (key, {"clinic": "riverside"})
+    settings = settings_for(ehr_home, mllp_host="127.0.0.1", mllp_port=mllp.port)
+    mllp.behaviours = [("AE", "paused")]
+    row = send.send_note(sample_note(), "hl7", settings=settings, base=ehr_home, protection=protection)
+    assert row.status == FAILED and row.payload.startswith(send.SEALED)
+    for path in ehr_home.glob("outbox.db*"):
+        data = path.read_bytes()
+        assert b"MRN-004211" not in data and HEADER["patient_name"].encode() not in data
+    [again] = send.retry(settings=settings, base=ehr_home, due_only=False)
+    assert again.status == SENT and mllp.received[0] == mllp.received[1]
+    assert "MRN-004211" in mllp.received[1]
+    assert send.payload_of(Outbox.open(ehr_home), again) == mllp.received[1]
