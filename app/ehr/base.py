@@ -32,7 +32,8 @@ def backoff(attempt: int, *, base: float = 0.5, cap: float = 30.0) -> float:
 
 def with_retries(call, *, retries: int, sleep=time.sleep, wait_hint=None):
     """``call()`` again after a retryable SendError, up to ``retries`` more times. ``wait_hint(exc)``
-    may return the server's own wait (Retry-After) in seconds."""
+    may return the server's own wait (Retry-After) in seconds, or mark the error ``later`` to stop
+    trying now (it stays retryable for the outbox)."""
     attempt = 0
     while True:
         attempt += 1
@@ -42,8 +43,10 @@ def with_retries(call, *, retries: int, sleep=time.sleep, wait_hint=None):
                 result.attempts = attempt
             return result
         except SendError as exc:
+            exc.attempts = attempt
             if not exc.retryable or attempt > retries:
-                exc.attempts = attempt
                 raise
             hint = wait_hint(exc) if wait_hint else None
+            if getattr(exc, "later", False):  # e.g. the server asks for a long wait: the outbox retries it
+                raise
             sleep(hint if hint is not None else backoff(attempt))

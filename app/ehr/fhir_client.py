@@ -116,9 +116,9 @@ class FhirClient:
     def _wait_hint(self, exc: SendError) -> float | None:
         wait = getattr(exc, "retry_after", None)
         if wait is not None and wait > MAX_SERVER_WAIT:
-            exc.retryable = False  # not now: the outbox retries it later
+            exc.later = True  # not now: the outbox retries it later
             exc.args = (f"{exc.args[0]} (the server asks to wait {wait:.0f} s)",)
-            raise exc
+            return None
         return wait
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):

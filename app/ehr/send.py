@@ -140,7 +140,8 @@ def deliver(outbox: Outbox, row: SendRow, client) -> SendRow:
             result = client.send(payload)
             result.server_id = row.document_id  # HL7: the document is known by its TXA-12 number
     except SendError as exc:
-        outbox.mark_failed(row.id, str(exc), attempts=getattr(exc, "attempts", 1))
+        # a refusal (401, 422, AE) is not retried by itself: only when the user asks (outbox retry --all)
+        outbox.mark_failed(row.id, str(exc), attempts=getattr(exc, "attempts", 1), retry=exc.retryable)
         return outbox.get(row.id)
     except Exception as exc:  # never leave a row without its reason (no payload in the message)
         outbox.mark_failed(row.id, f"{type(exc).__name__}: {exc}")

@@ -54,7 +54,7 @@ def test_401_is_not_retried_and_says_so(ehr_home, proxy, fhir_server):
     settings = settings_for(ehr_home, fhir_base_url=proxy.url)
     proxy.faults = [401]
     row = send.send_note(sample_note(), "fhir", settings=settings, base=ehr_home, client=fast_client(proxy))
-    assert row.status == FAILED and proxy.posts() == 1
+    assert row.status == FAILED and proxy.posts() == 1 and row.next_attempt is None  # only a manual retry
     assert "refused the credentials (401): Invalid token" in row.last_error and "ehr-login" in row.last_error
     assert stored(fhir_server, row) == []
 
@@ -77,9 +77,8 @@ def test_429_waits_as_the_server_asks_and_a_long_wait_is_left_to_the_outbox(prox
     assert client.waits == [0.0]
     err = SendError("x", retryable=True, status=429)
     err.retry_after = 3600.0
-    with pytest.raises(SendError) as raised:
-        client._wait_hint(err)
-    assert not raised.value.retryable and "asks to wait 3600 s" in str(raised.value)
+    assert client._wait_hint(err) is None
+    assert err.retryable and err.later and "asks to wait 3600 s" in str(err)
 
 
 def test_a_failed_send_stays_in_the_outbox_and_a_later_retry_delivers_it_once(ehr_home, proxy, fhir_server):
@@ -169,3 +168,14 @@ def test_retry_after_as_seconds_or_a_date_and_error_bodies_in_words():
     assert outcome_words(json.dumps({"resourceType": "OperationOutcome", "issue": [
         {"severity": "error", "code": "invalid", "diagnostics": "Subject not found"}]}).encode(), 400) == \
         "Subject not found"
+
+
+def test_a_long_retry_after_is_left_to_the_outbox(ehr_home, proxy, fhir_server, monkeypatch):
+    settings = settings_for(ehr_home, fhir_base_url=proxy.url)
+    proxy.faults = [503]
+    monkeypatch.setattr("app.ehr.fhir_client._retry_after", lambda value: 600.0)
+    row = send.send_note(sample_note(), "fhir", settings=settings, base=ehr_home, client=fast_client(proxy))
+    assert row.status == FAILED and proxy.posts() == 1 and row.next_attempt is not None
+    assert "asks to wait 600 s" in row.last_error
+    [again] = send.retry(settings=settings, base=ehr_home, due_only=False)
+    assert again.status == SENT
