@@ -10,6 +10,7 @@ APT_PACKAGES=(
   gnome-keyring dbus-daemon dbus-bin # the OS keyring (Secret Service) for AWS keys
   xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1  # Qt windows, screenshots
   libpulse0                          # QtMultimedia playback
+  fonts-dejavu-core                  # a Unicode font embedded in PDF exports
 )
 if command -v apt-get >/dev/null 2>&1; then
   SUDO=""
@@ -31,6 +32,13 @@ PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[gui,base,dev]"
+
+# the real FHIR R4 server the EHR tests start (tests/servers/fhir: @medplum/fhir-router, pinned by its lock file)
+if command -v npm >/dev/null 2>&1; then
+  (cd tests/servers/fhir && npm ci --no-audit --no-fund --loglevel=error)
+else
+  echo "Note: npm is not installed; the FHIR send tests (tests/ehr) will be skipped." >&2
+fi
 
 if [ -d ../shared/data/audio ]; then
   .venv/bin/clinscribe transcribe ../shared/data/audio/jfk.flac --text

@@ -54,6 +54,14 @@ class Settings:
     note_author: str = ""            # export: the reviewing clinician's name on notes (default of a note header)
     note_author_id: str = ""         # export: the author's identifier, e.g. an NPI
     note_organization: str = ""      # export: the clinic or hospital
+    # sending notes to the EHR (app/ehr): a FHIR R4 server and/or an HL7 v2 interface engine (MLLP)
+    fhir_base_url: str = ""          # e.g. https://fhir.example.org/r4 (empty: not configured)
+    fhir_auth: str = "none"          # "none", "bearer" (token in the OS keyring: ehr-login) or "smart"
+    fhir_client_id: str = ""         # SMART Backend Services client id (key: ehr-smart-key)
+    fhir_token_url: str = ""         # SMART token endpoint (empty: from .well-known/smart-configuration)
+    mllp_host: str = ""              # interface engine (Mirth Connect, Rhapsody...) listener
+    mllp_port: int = 2575            # the IANA port for HL7 over MLLP
+    mllp_tls: bool = False           # MLLP inside TLS (the system's trusted CAs check the engine)
 
     @classmethod
     def load(cls, base: Path | None = None) -> "Settings":
@@ -78,6 +86,10 @@ class Settings:
             if key not in known:
                 continue
             default = getattr(defaults, key)
+            if isinstance(default, bool):
+                if not isinstance(value, bool):
+                    raise SettingsError(path, f"'{key}' must be true or false")
+                continue
             if isinstance(default, str) and not isinstance(value, str):
                 raise SettingsError(path, f"'{key}' must be a string")
             if isinstance(default, (int, float)) and (isinstance(value, bool) or not isinstance(value, (int, float))
