@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QTextCursor, QUndoCommand, QUndoStack
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea,
                                QTextEdit, QVBoxLayout, QWidget)
 
 from ..core.document import TranscriptDocument
@@ -78,12 +78,20 @@ class EditorView(QWidget):
         play = QHBoxLayout()
         self.play_button = QPushButton("▶ Play")
         self.play_button.setAccessibleName("Play or pause audio")
-        self.play_button.setToolTip("Play or pause (Ctrl+Space)")
+        self.play_button.setToolTip("Play or pause (F4 or Ctrl+Space)")
         self.play_button.clicked.connect(self.toggle_play)
         play.addWidget(self.play_button)
         self.position = QLabel("0:00.0")
         self.position.setAccessibleName("Playback position")
         play.addWidget(self.position)
+        self.speed = QComboBox()
+        self.speed.setAccessibleName("Playback speed")
+        self.speed.setToolTip("Playback speed; the voice keeps its pitch. F4 play/pause, F7 back 3 s, F8 forward 3 s")
+        for rate in player.RATES:
+            self.speed.addItem(f"{rate:g}×", rate)
+        self.speed.setCurrentIndex(player.RATES.index(1.0))
+        self.speed.currentIndexChanged.connect(lambda _: player.set_rate(self.speed.currentData()))
+        play.addWidget(self.speed)
         self.play_problem = hint_label(error=True)
         self.play_problem.setAccessibleName("Playback problem")
         self.play_problem.hide()
@@ -270,6 +278,12 @@ class EditorView(QWidget):
             self.status_message.emit("No audio to play for this transcript.")
             return
         self.player.toggle()
+
+    def skip(self, seconds: float) -> None:
+        if not self.player.source:
+            self.status_message.emit("No audio to play for this transcript.")
+            return
+        self.player.skip(seconds)
 
     def word_clicked(self, turn: int, token: int) -> None:
         start = self.doc.turns[turn]["tokens"][token].get("start")

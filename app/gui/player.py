@@ -100,6 +100,35 @@ class Player(QObject):
         self._player.setPosition(int(seconds * 1000))
         self._player.play()
 
+    RATES = (0.75, 1.0, 1.25, 1.5, 2.0)
+
+    def set_rate(self, rate: float) -> bool:
+        """Play at ``rate`` (0.75–2×) keeping the voice's pitch; False when pitch cannot be kept here
+        (the speed still changes)."""
+        if not self._player:
+            return False
+        from PySide6.QtMultimedia import QMediaPlayer
+
+        kept = self._player.pitchCompensationAvailability() != \
+            QMediaPlayer.PitchCompensationAvailability.Unavailable
+        if kept:
+            self._player.setPitchCompensation(True)
+        self._player.setPlaybackRate(max(0.5, min(2.0, float(rate))))
+        return kept and self._player.pitchCompensation()
+
+    @property
+    def rate(self) -> float:
+        return self._player.playbackRate() if self._player else 1.0
+
+    def skip(self, seconds: float) -> None:
+        """Move the play position by ``seconds`` (back when negative), within the recording."""
+        if not self._player or not self.source:
+            return
+        duration = self._player.duration()
+        target = self._player.position() + int(seconds * 1000)
+        self._player.setPosition(max(0, min(target, duration if duration > 0 else target)))
+        self.position_changed.emit(self._player.position() / 1000.0)
+
     @property
     def position(self) -> float:
         return self._player.position() / 1000.0 if self._player else 0.0

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (QApplication, QHBoxLayout, QListWidget, QListWidgetItem, QMainWindow,
+from PySide6.QtWidgets import (QHBoxLayout, QListWidget, QListWidgetItem, QMainWindow,
                                QMessageBox, QStackedWidget, QWidget)
 
 from .common import AppContext
@@ -137,7 +137,10 @@ class MainWindow(QMainWindow):
         action(m, "&Pause / resume recording", self.recorder.toggle_pause, QKeySequence("Ctrl+Shift+P"),
                "pause_action")
         action(m, "&Stop recording", self.recorder.stop, QKeySequence("Ctrl+."), "stop_action")
-        action(m, "P&lay / pause", self.editor.toggle_play, QKeySequence("Ctrl+Space"), "play_action")
+        action(m, "P&lay / pause", self.editor.toggle_play, QKeySequence("F4"), "play_action") \
+            .setShortcuts([QKeySequence("F4"), QKeySequence("Ctrl+Space")])
+        action(m, "&Back 3 s", lambda: self.editor.skip(-3.0), QKeySequence("F7"), "back_action")
+        action(m, "&Forward 3 s", lambda: self.editor.skip(3.0), QKeySequence("F8"), "forward_action")
         m = self.menuBar().addMenu("&View")
         for i, name in enumerate(PAGES):
             action(m, name, lambda _=False, n=name: self.show_page(n), QKeySequence(f"Ctrl+{i + 1}"))

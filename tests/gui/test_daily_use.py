@@ -311,3 +311,32 @@ def test_a_stereo_file_with_one_voice_is_not_taken_for_two_people(make_window, q
         assert form.preset.currentText() == ("Two-channel recording" if two_channel else "Dictation"), state
         assert ("one speaker per channel" if two_channel else "same sound on both") in form.media_info.text()
         w.show_page("Import")
+
+
+def test_transcription_keys_skip_and_speed_keep_the_voice(make_window, home, qtbot, jfk, conversation):
+    """F4 play/pause, F7/F8 back/forward 3 s, and 0.75–2× speed with the pitch kept."""
+    from app.core.document import TranscriptDocument
+
+    w = make_window(restore=False)
+    w.editor.set_document(TranscriptDocument(conversation), jfk)
+    w.show_page("Transcript")
+    player = w.player
+    qtbot.waitUntil(lambda: player._player.duration() > 0, timeout=10000)
+    w.editor.turn_widgets[0].text.setFocus()   # typing in the transcript: the keys still work
+    qtbot.keyClick(w.editor.turn_widgets[0].text, Qt.Key.Key_F8)
+    qtbot.keyClick(w.editor.turn_widgets[0].text, Qt.Key.Key_F8)
+    qtbot.waitUntil(lambda: abs(player.position - 6.0) < 0.3, timeout=3000)
+    qtbot.keyClick(w.editor.turn_widgets[0].text, Qt.Key.Key_F7)
+    qtbot.waitUntil(lambda: abs(player.position - 3.0) < 0.3, timeout=3000)
+    assert w.editor.position.text().startswith("0:03")
+    for _ in range(3):
+        qtbot.keyClick(w.editor.turn_widgets[0].text, Qt.Key.Key_F7)
+    qtbot.waitUntil(lambda: player.position < 0.3, timeout=3000)          # never before the start
+    speeds = [w.editor.speed.itemData(i) for i in range(w.editor.speed.count())]
+    assert min(speeds) == 0.75 and max(speeds) == 2.0
+    w.editor.speed.setCurrentIndex(speeds.index(1.5))
+    assert player.rate == 1.5 and player._player.pitchCompensation()
+    qtbot.keyClick(w.editor.turn_widgets[0].text, Qt.Key.Key_F4)         # no speakers here: it says so
+    if player.output_problem():
+        qtbot.waitUntil(lambda: w.editor.play_problem.isVisibleTo(w.editor), timeout=3000)
+    assert "F4" in w.play_action.toolTip() or "F4" in w.play_action.shortcut().toString()
