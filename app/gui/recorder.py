@@ -133,6 +133,10 @@ class RecorderView(QWidget):
         self.status.style().unpolish(self.status)
         self.status.style().polish(self.status)
 
+    def problem(self) -> str:
+        """Why nothing can be recorded now ("" when a device is there)."""
+        return "" if self.device.count() else (self.unavailable.text() or "No input device.")
+
     def rescan(self) -> None:
         """Re-list the input devices, restarting PortAudio (which lists them once); not while recording."""
         if self.is_recording:

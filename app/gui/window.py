@@ -18,6 +18,7 @@ from .player import Player
 from .recorder import RecorderView
 from .settings_view import SettingsView
 from .vocab import VocabularyView
+from .welcome import WelcomeView
 from .workers import wait_idle
 
 PAGES = ["Record", "Import", "New job", "Jobs", "Transcript", "Vocabularies", "Settings"]
@@ -76,7 +77,11 @@ class MainWindow(QMainWindow):
                                       self.vocabularies, self.settings_view)):
             self.stack.addWidget(view)
             QListWidgetItem(name, self.sidebar)
-        self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.welcome = WelcomeView()   # the first launch's page (not in the sidebar)
+        self.stack.addWidget(self.welcome)
+        self.welcome.record_requested.connect(self._record)
+        self.welcome.import_requested.connect(lambda: (self.show_page("Import"), self.importer.choose()))
+        self.sidebar.currentRowChanged.connect(lambda row: row >= 0 and self.stack.setCurrentIndex(row))
 
         self.recorder.media_ready.connect(self._use_recording)
         self.importer.media_ready.connect(self._use_import)
@@ -88,7 +93,7 @@ class MainWindow(QMainWindow):
         self.ctx.settings_changed.connect(self.recorder.refresh_devices)
         self.ctx.notice.connect(self._notice)  # a method: queued to the GUI thread when an engine starts elsewhere
         self._build_menus()
-        self.statusBar().showMessage("Ready.")
+        self.statusBar().showMessage(self.recorder.problem() or "Ready.")
 
         self.resize(1180, 780)
         if restore:
@@ -102,8 +107,14 @@ class MainWindow(QMainWindow):
     def show_page(self, name: str) -> None:
         self.sidebar.setCurrentRow(PAGES.index(name))
 
+    def show_welcome(self) -> None:
+        self.sidebar.clearSelection()
+        self.sidebar.setCurrentRow(-1)
+        self.stack.setCurrentWidget(self.welcome)
+        self.welcome.record_button.setFocus()
+
     def current_page(self) -> str:
-        return PAGES[self.stack.currentIndex()]
+        return "Welcome" if self.stack.currentWidget() is self.welcome else PAGES[self.stack.currentIndex()]
 
     def _build_menus(self) -> None:
         def action(menu, text, slot, shortcut=None, name=None):
@@ -145,6 +156,7 @@ class MainWindow(QMainWindow):
         for i, name in enumerate(PAGES):
             action(m, name, lambda _=False, n=name: self.show_page(n), QKeySequence(f"Ctrl+{i + 1}"))
         m = self.menuBar().addMenu("&Help")
+        action(m, "&Welcome", self.show_welcome)
         action(m, "&About ClinScribe", self._about)
 
     def new_job(self) -> None:
@@ -212,7 +224,10 @@ class MainWindow(QMainWindow):
         state = self.qsettings.value("state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
-        page = self.qsettings.value("page", "Record")
+        page = self.qsettings.value("page", "")
+        if not page:   # the first launch
+            self.show_welcome()
+            return
         self.show_page(page if page in PAGES else "Record")
         last = self.qsettings.value("last_job", "")
         if last and "/" in str(last) and page == "Transcript":
@@ -222,7 +237,8 @@ class MainWindow(QMainWindow):
     def save_state(self) -> None:
         self.qsettings.setValue("geometry", self.saveGeometry())
         self.qsettings.setValue("state", self.saveState())
-        self.qsettings.setValue("page", self.current_page())
+        page = self.current_page()
+        self.qsettings.setValue("page", "Record" if page == "Welcome" else page)
         if self.editor.doc:
             self.qsettings.setValue("last_job", f"{self.editor.engine_kind}/{self.editor.job_name}")
         self.qsettings.sync()

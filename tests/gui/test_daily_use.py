@@ -340,3 +340,19 @@ def test_transcription_keys_skip_and_speed_keep_the_voice(make_window, home, qtb
     if player.output_problem():
         qtbot.waitUntil(lambda: w.editor.play_problem.isVisibleTo(w.editor), timeout=3000)
     assert "F4" in w.play_action.toolTip() or "F4" in w.play_action.shortcut().toString()
+
+
+def test_the_first_launch_welcomes_with_record_and_import(make_window, qtbot):
+    w = make_window()                       # a new home: never opened before
+    assert w.current_page() == "Welcome"
+    assert w.welcome.record_button.isVisible() and w.welcome.import_button.isVisible()
+    status = w.statusBar().currentMessage()
+    if not w.recorder.device.count():       # this machine has no microphone: the window says so, not "Ready"
+        assert status != "Ready." and status == w.recorder.problem()
+    w.welcome.record_button.click()         # Record goes to the recorder (and says why when it cannot)
+    assert w.current_page() == "Record"
+    if not w.recorder.device.count():
+        assert "Cannot record" in w.recorder.status.text() or w.recorder.status.property("role") == "error"
+    w.close()
+    again = make_window()                   # the next launch opens where the user left off
+    assert again.current_page() == "Record"
