@@ -35,7 +35,8 @@ QFrame#banner { background: rgba(255, 193, 7, 0.18); border: 1px solid rgba(255,
 QFrame#dropzone { border: 2px dashed palette(mid); border-radius: 10px; }
 QFrame#dropzone[hover="true"] { border-color: palette(highlight); }
 QFrame#turn { border-bottom: 1px solid palette(midlight); }
-QLineEdit#speaker { background: transparent; }
+QLineEdit#speaker { background: transparent; border: 1px dashed palette(mid); border-radius: 4px; padding: 1px 4px; }
+QLineEdit#speaker:hover, QLineEdit#speaker:focus { background: palette(base); border: 1px solid palette(highlight); }
 QLabel#turntime { color: palette(placeholder-text); }
 QGroupBox { font-weight: bold; margin-top: 10px; }
 QGroupBox QLabel, QGroupBox QRadioButton, QGroupBox QCheckBox { font-weight: normal; }

@@ -356,3 +356,23 @@ def test_the_first_launch_welcomes_with_record_and_import(make_window, qtbot):
     w.close()
     again = make_window()                   # the next launch opens where the user left off
     assert again.current_page() == "Record"
+
+
+def test_speaker_names_look_editable(make_window, conversation, qtbot):
+    """The name field has a visible edge (a label would not), and renaming works from the keyboard."""
+    from app.core.document import TranscriptDocument
+
+    w = make_window(restore=False)
+    w.editor.set_document(TranscriptDocument(conversation), None)
+    w.show_page("Transcript")
+    speaker = w.editor.turn_widgets[0].speaker
+    qtbot.waitExposed(speaker)
+    image = speaker.grab().toImage()
+    inside = image.pixelColor(image.width() - 6, image.height() // 2)
+    edge = [image.pixelColor(x, 0) for x in range(2, image.width() - 2)]
+    assert any(abs(c.lightness() - inside.lightness()) > 20 for c in edge)
+    speaker.setFocus()
+    speaker.selectAll()
+    qtbot.keyClicks(speaker, "Dr Okafor")
+    qtbot.keyClick(speaker, Qt.Key.Key_Return)
+    assert w.editor.doc.speaker_name(w.editor.doc.turns[0]["label"]) == "Dr Okafor"
