@@ -29,6 +29,8 @@ def fetch_jobs(ctx: AppContext) -> tuple[list[dict], list[str]]:
                     row = dict(summary, engine=kind, progress=None)
                     if summary["TranscriptionJobStatus"] == "IN_PROGRESS":
                         row["progress"] = engine.job_progress(summary["MedicalTranscriptionJobName"])
+                    if summary["TranscriptionJobStatus"] != "COMPLETED":  # what the watchdog did (stalls)
+                        row["notices"] = engine.job_notices(summary["MedicalTranscriptionJobName"])
                     rows.append(row)
                 token, pages = page.get("NextToken"), pages + 1
                 if not token:

@@ -38,6 +38,7 @@ class JobsView(QWidget):
         self._detailing = False
         self.details: dict = {}              # detail_key -> {"text", "duration"}, read off the GUI thread
         self._statuses: dict | None = None   # (engine, name) -> status at the last poll (None: not polled yet)
+        self._notices_seen: dict = {}
         self.notifications: list[str] = []  # every "job finished" message raised, newest last
         self._tray: QSystemTrayIcon | None = None
         self.confirm_delete = self._ask_delete
@@ -179,7 +180,8 @@ class JobsView(QWidget):
                       "Transcript": job.get("FailureReason", "") if status == "FAILED" else preview}
             tips = {"Job": values["Job"], "Created": _when(job.get("CreationTime")),
                     "Completed": _when(job.get("CompletionTime")),
-                    "Status": f"Started {_when(job.get('StartTime'))}" if job.get("StartTime") else "",
+                    "Status": "\n".join(([f"Started {_when(job.get('StartTime'))}"] if job.get("StartTime") else [])
+                                         + [text for _, text in job.get("notices") or []]),
                     "Transcript": (f"Failure reason: {values['Transcript']}" if status == "FAILED"
                                    else " ".join(text.split()[:80]))}
             for name, value in values.items():
@@ -215,8 +217,16 @@ class JobsView(QWidget):
         before = self._statuses
         self._statuses = {(j["engine"], j["MedicalTranscriptionJobName"]): j["TranscriptionJobStatus"]
                           for j in self.jobs}
+        seen = self._notices_seen
+        self._notices_seen = {(j["engine"], j["MedicalTranscriptionJobName"]): max(
+            [n for n, _ in j.get("notices") or []], default=0) for j in self.jobs}
         if before is None:
             return
+        for job in self.jobs:   # a stalled worker ended or replaced: said in the window, once
+            key = (job["engine"], job["MedicalTranscriptionJobName"])
+            for n, text in job.get("notices") or []:
+                if n > seen.get(key, 0):
+                    self.notify("Job stalled", text)
         for job in self.jobs:
             key = (job["engine"], job["MedicalTranscriptionJobName"])
             status = job["TranscriptionJobStatus"]

@@ -376,3 +376,28 @@ def test_speaker_names_look_editable(make_window, conversation, qtbot):
     qtbot.keyClicks(speaker, "Dr Okafor")
     qtbot.keyClick(speaker, Qt.Key.Key_Return)
     assert w.editor.doc.speaker_name(w.editor.doc.turns[0]["label"]) == "Dr Okafor"
+
+
+def test_a_stalled_worker_is_said_in_the_window(make_window, home, qtbot, tmp_path):
+    """What the watchdog notes about a job (tests/test_watchdog.py makes real stalls) reaches the app."""
+    from app.engine.local import LocalEngine
+    from helpers import job_request
+
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF....WAVEnot really")
+    engine = LocalEngine(base=home)
+    engine.start_medical_transcription_job(**job_request("stalls", bad.as_uri()))
+    engine.wait("stalls", poll=0.2, timeout=120)
+    w = make_window(restore=False)
+    qtbot.waitUntil(lambda: w.jobs.job("local", "stalls") is not None, timeout=10000)
+    text = "Job stalls stalled: no progress for 300 s; its worker was replaced and the job restarts (attempt 2)."
+    engine.workers.add_notice(engine.store.get("stalls").seq, text)
+    w.jobs.refresh()
+    qtbot.waitUntil(lambda: text in w.jobs.notifications, timeout=10000)
+    assert w.statusBar().currentMessage() == text
+    assert w.jobs.select("local", "stalls")
+    row = w.jobs.table.currentRow()
+    assert text in w.jobs.table.item(row, w.jobs.column("Status")).toolTip()
+    w.jobs.refresh()                       # said once, not at every poll
+    qtbot.wait(1500)
+    assert w.jobs.notifications.count(text) == 1
