@@ -332,10 +332,10 @@ def cmd_settings(args) -> int:
     changed = False
     for key in ("engine", "model", "device", "compute_type", "storage_root", "default_input_bucket",
                 "default_output_bucket", "aws_region", "aws_profile", "aws_endpoint_url", "aws_input_bucket",
-                "aws_input_prefix"):
+                "aws_input_prefix", "encrypt_audio"):
         value = getattr(args, f"set_{key}", None)
         if value is not None:
-            setattr(settings, key, value)
+            setattr(settings, key, value == "true" if key == "encrypt_audio" else value)
             changed = True
     if changed:
         if settings.engine == "local":
@@ -513,6 +513,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--aws-endpoint-url", dest="set_aws_endpoint_url", help="e.g. a VPC endpoint (empty: AWS's)")
     p.add_argument("--aws-input-bucket", dest="set_aws_input_bucket", help="S3 bucket recordings are uploaded to")
     p.add_argument("--aws-input-prefix", dest="set_aws_input_prefix")
+    p.add_argument("--encrypt-audio", dest="set_encrypt_audio", choices=("true", "false"),
+                   help="seal recordings and bucket audio at rest with the local key clinscribe-audio")
     p.set_defaults(func=cmd_settings)
 
     p = sub.add_parser("aws-login", help="store AWS access keys in the OS keyring (asks for them; never on the command line)")

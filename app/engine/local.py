@@ -23,6 +23,7 @@ from ..core import service
 from ..local import asr, media
 from ..core.config import Settings, home
 from ..core.privacy import private_folder, restrict_new_files
+from ..store import audiovault
 from ..store.kms import LocalKms, is_envelope
 from ..store.jobstore import COMPLETED, FAILED, IN_PROGRESS, JobRecord, JobStore
 from ..core.outputs import output_key
@@ -470,7 +471,10 @@ class LocalEngine(TranscriptionEngine):
         if not source.is_file():
             raise FileNotFoundError(f"No such file: {source}")
         self._writable(START)
-        return self.objects.put_file(source, bucket or self.settings.default_input_bucket, key or source.name)
+        uri = self.objects.put_file(source, bucket or self.settings.default_input_bucket, key or source.name)
+        if self.settings.encrypt_audio:   # sealed at rest; the worker opens it in memory
+            audiovault.seal_file(self.home, self.objects.resolve(uri))
+        return uri
 
     def remove_media(self, uri: str) -> None:
         """Remove an object :meth:`put_media` stored (e.g. when the job it was for is rejected)."""

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QFileDialog, QFormLayout, QFrame, QGroupBox, QHBo
                                QVBoxLayout, QWidget)
 
 from ..local import media
+from ..store import audiovault
 from .common import AppContext, describe_error, hint_label
 from .workers import run_async
 
@@ -173,9 +174,10 @@ class ImportView(QWidget):
             self.message.show()
 
         def work():
-            info = media.check(path)
+            source = audiovault.open_audio(self.ctx.home, path)   # a recording encrypted at rest opens in memory
+            info = media.check(source)
             if info.channels == 2:  # two people, or one voice saved on two channels? (decided from the audio)
-                info = replace(info, channel_layout=media.channel_layout(path))
+                info = replace(info, channel_layout=media.channel_layout(source))
             return info
 
         run_async(work, done, failed)

@@ -18,6 +18,7 @@ class Player(QObject):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.source: Path | None = None
+        self.home: Path | None = None   # where the audio-at-rest key is (set by the window)
         self.error = ""
         self.last_seek: float | None = None
         try:
@@ -52,7 +53,29 @@ class Player(QObject):
         if self.source != path:
             self.source = path
             self._player.stop()
-            self._player.setSource(QUrl.fromLocalFile(str(path)))
+            from ..store import audiovault
+
+            if self.home is not None and audiovault.is_sealed(path):
+                self._play_sealed(path)
+            else:
+                self._player.setSource(QUrl.fromLocalFile(str(path)))
+
+    def _play_sealed(self, path: Path) -> None:
+        """Audio encrypted at rest plays from memory: no plaintext copy is written."""
+        from PySide6.QtCore import QBuffer, QIODevice
+
+        from ..store import audiovault
+
+        try:
+            data = audiovault.read_audio(self.home, path)
+        except Exception as exc:  # noqa: BLE001 - said in the window
+            self.source = None
+            self.problem.emit(f"The encrypted recording cannot be opened: {exc}")
+            return
+        self._buffer = QBuffer(self)
+        self._buffer.setData(data)
+        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self._player.setSourceDevice(self._buffer, QUrl.fromLocalFile(str(path)))
 
     def output_problem(self) -> str:
         """Why playback would be silent here ("" when it can be heard)."""

@@ -10,7 +10,8 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxL
                                QPushButton, QVBoxLayout, QWidget)
 
 from ..audio import recording
-from .common import AppContext, hint_label
+from ..store import audiovault
+from .common import AppContext, describe_error, hint_label
 
 
 def fmt_elapsed(seconds: float) -> str:
@@ -217,6 +218,12 @@ class RecorderView(QWidget):
         if not self.is_recording:
             return None
         path = self.recorder.stop()
+        problem = ""
+        if path is not None and self.ctx.settings.encrypt_audio:
+            try:
+                audiovault.seal_file(self.ctx.home, path)
+            except Exception as exc:  # noqa: BLE001 - kept, unencrypted, and the user told why
+                problem = f"The recording is kept unencrypted: {describe_error(exc)}"
         self.timer.stop()
         self._tick()
         self.level.setValue(0)
@@ -224,6 +231,8 @@ class RecorderView(QWidget):
         self.last_path = path
         self.set_status(f"Saved {path.name} ({fmt_elapsed(self.recorder.elapsed)}). "
                             "Transcribe it, or record again.")
+        if problem:
+            self.set_status(problem, error=True)
         self._update_buttons()
         return path
 

@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
             self.setWindowIcon(QIcon(str(icon)))
         self.qsettings = QSettings(str(self.ctx.home / "gui" / "window.ini"), QSettings.Format.IniFormat)
         self.player = Player(self)
+        self.player.home = self.ctx.home
 
         central = QWidget()
         lay = QHBoxLayout(central)

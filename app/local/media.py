@@ -53,12 +53,24 @@ class MediaInfo:
     channel_layout: str = ""    # of a 2-channel file: "distinct", "same" or "one-silent" ("" = not looked at)
 
 
-def probe(path: Path) -> MediaInfo:
-    """Detect format, rate, channels and duration; MediaError for unreadable media."""
-    path = Path(path)
-    size = path.stat().st_size
+def _is_memory(source) -> bool:
+    return hasattr(source, "read")
+
+
+def _size(source) -> int:
+    return len(source.getbuffer()) if _is_memory(source) else Path(source).stat().st_size
+
+
+def probe(path) -> MediaInfo:
+    """Detect format, rate, channels and duration; MediaError for unreadable media. ``path`` may be
+    a file or audio in memory (a named BytesIO: an opened encrypted recording)."""
+    memory = _is_memory(path)
+    if memory:
+        path.seek(0)
+    size = _size(path)
+    suffix = Path(getattr(path, "name", "") if memory else path).suffix
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
+        with av.open(path if memory else str(path), metadata_errors="ignore") as container:
             formats = _CONTAINERS.get(container.format.name)
             streams = container.streams.audio
             if not formats or not streams:
@@ -81,15 +93,15 @@ def probe(path: Path) -> MediaInfo:
         raise MediaError(UNSUPPORTED_FORMAT)
     detected = formats[0]
     if len(formats) > 1:  # the MP4 family: name it as the file does, else by its streams
-        suffix = path.suffix.lower().lstrip(".")
+        suffix = suffix.lower().lstrip(".")
         detected = suffix if suffix in formats else ("mp4" if has_video else "m4a")
     return MediaInfo(detected, formats, rate, channels, duration, size)
 
 
-def check(path: Path, *, media_format: str | None = None, sample_rate: int | None = None,
+def check(path, *, media_format: str | None = None, sample_rate: int | None = None,
           max_bytes: int = MAX_FILE_BYTES) -> MediaInfo:
     """Probe ``path`` and apply AWS's checks against the request's declared values."""
-    if Path(path).stat().st_size > max_bytes:
+    if _size(path) > max_bytes:
         raise MediaError(FILE_TOO_LARGE)
     info = probe(path)
     if media_format and media_format not in info.accepted_formats:
@@ -103,16 +115,20 @@ def check(path: Path, *, media_format: str | None = None, sample_rate: int | Non
     return info
 
 
-def decode(path: Path, channels: int) -> list[np.ndarray]:
+def decode(path, channels: int) -> list[np.ndarray]:
     """The file's channels as float32 arrays at 16 kHz (one array per channel)."""
     from faster_whisper.audio import decode_audio
 
+    if _is_memory(path):
+        path.seek(0)
+    else:
+        path = str(path)
     try:
         if channels == 2:
-            left, right = decode_audio(str(path), sampling_rate=SAMPLE_RATE, split_stereo=True)
+            left, right = decode_audio(path, sampling_rate=SAMPLE_RATE, split_stereo=True)
             out = [left, right]
         else:
-            out = [decode_audio(str(path), sampling_rate=SAMPLE_RATE)]
+            out = [decode_audio(path, sampling_rate=SAMPLE_RATE)]
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise MediaError(UNSUPPORTED_FORMAT) from exc
     if not out[0].size:
@@ -127,7 +143,7 @@ def mixdown(channels: list[np.ndarray]) -> np.ndarray:
     return np.mean([c[:n] for c in channels], axis=0).astype(np.float32)
 
 
-def channel_layout(path: Path, seconds: float = 60.0) -> str:
+def channel_layout(path, seconds: float = 60.0) -> str:
     """Whether a two-channel file holds two voices. "same": one signal on both channels (a mono
     recording saved as stereo, or a stereo microphone on one speaker), judged by the best correlation
     within ±20 ms; "one-silent": all the sound is on one channel (30 dB apart); else "distinct"."""

@@ -27,6 +27,7 @@ from ..store.jobstore import JobRecord, JobStore
 from ..store.objectstore import LocalObjectStore, ObjectNotFound
 from ..store.workerstore import WorkerStore
 from ..core.outputs import output_key
+from ..store import audiovault
 from ..store.kms import LocalKms
 
 log = logging.getLogger("clinscribe.worker")
@@ -37,6 +38,8 @@ MEDIA_NOT_FOUND = "The media file couldn't be found. Check MediaFileUri and try 
 CANCELLED = "Cancelled by the user."
 KMS_FAILURE = ("The KMS key you specified can't be used to encrypt the transcript. "
                "Check OutputEncryptionKMSKeyId and try your request again.")
+AUDIO_KEY_FAILURE = ("The media file is encrypted at rest and its key (clinscribe-audio) is not in this "
+                     "computer's keyring. Import the key (clinscribe kms import-key) and try your request again.")
 INTERNAL_FAILURE = "Internal failure: the transcription could not be completed. Try your request again."
 
 
@@ -86,7 +89,13 @@ def _run_job(store: JobStore, job: JobRecord, beat: Beat) -> None:
     request, options = job.request, job.options
     objects = LocalObjectStore(Path(options["storage_root"]))
     try:
-        source = objects.resolve(request["Media"]["MediaFileUri"])
+        try:  # audio encrypted at rest opens in memory, with the key from the OS keyring
+            source = audiovault.open_audio(Path(options.get("kms_home") or store.path.parent),
+                                           objects.resolve(request["Media"]["MediaFileUri"]))
+        except botocore.exceptions.ClientError:
+            store.finish(job.seq, failure_reason=AUDIO_KEY_FAILURE)
+            log.info("job #%d failed: encrypted audio could not be opened", job.seq)
+            return
         info = media.check(source, media_format=request.get("MediaFormat"),
                            sample_rate=request.get("MediaSampleRateHertz"),
                            max_bytes=options.get("max_media_bytes", media.MAX_FILE_BYTES))
