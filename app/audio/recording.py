@@ -200,6 +200,8 @@ class Recorder:
         self._running = False
         self._lock = threading.Lock()
         self._owner: OwnerLock | None = None
+        # called with each block written (writer thread; frames × channels float32): live dictation
+        self.listeners: list[Callable[[np.ndarray, int], None]] = []
 
     # -- state ------------------------------------------------------------------
     @property
@@ -326,6 +328,11 @@ class Recorder:
                         self._running = False
                         break
                 self.frames += len(block)
+                for listener in list(self.listeners):
+                    try:
+                        listener(block, self.samplerate)
+                    except Exception:  # noqa: BLE001 - a listener never stops the recording
+                        self.listeners.remove(listener)
             if time.monotonic() - last_flush >= FLUSH_SECONDS:
                 self._flush()
                 last_flush = time.monotonic()

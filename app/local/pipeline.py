@@ -60,8 +60,10 @@ def transcribe_job(request: dict, channels: list[np.ndarray], model, *,
                    decode: asr.DecodeOptions | None = None,
                    progress: Callable[[float], None] | None = None,
                    account_id: str = LOCAL_ACCOUNT_ID,
-                   vocabulary_text: str | None = None) -> dict:
-    """The AWS transcript document for ``request`` over the decoded ``channels``."""
+                   vocabulary_text: str | None = None,
+                   decoded: list | None = None) -> dict:
+    """The AWS transcript document for ``request`` over the decoded ``channels``. ``decoded``: the
+    speech already decoded, one Transcription per source (live dictation), instead of decoding here."""
     settings = request.get("Settings") or {}
     decode = decode or asr.DecodeOptions()
     vocabulary = None
@@ -87,8 +89,8 @@ def transcribe_job(request: dict, channels: list[np.ndarray], model, *,
             if progress:
                 progress((n + share * fraction) / len(sources))
 
-        decoded = asr.transcribe_full(model, audio, decode, part)
-        segments = decoded.segments
+        done = decoded[n] if decoded is not None else asr.transcribe_full(model, audio, decode, part)
+        segments = done.segments
         if vocabulary is not None:
             from .termcheck import check_terms
 
@@ -112,7 +114,7 @@ def transcribe_job(request: dict, channels: list[np.ndarray], model, *,
                     alternative_segments.append(entry)
         untranscribed.extend({"start_time": transcript.fmt_time(u.start), "end_time": transcript.fmt_time(u.end),
                               **({} if channel is None else {"channel_label": f"ch_{channel}"})}
-                             for u in decoded.uncovered)
+                             for u in done.uncovered)
 
     turns = None
     if settings.get("ShowSpeakerLabels"):

@@ -1,0 +1,1 @@
+"""Live dictation: incremental transcription while recording (session.py) and its job (job.py)."""

@@ -1,0 +1,276 @@
+"""Live dictation: words while the clinician speaks, the final transcript the moment they stop.
+
+Audio arrives in blocks (:meth:`LiveSession.feed`, from the recorder's thread). A background thread
+re-decodes the *open chunk* — the audio since the last pause — about once a second with a fast
+greedy pass; the words two passes agree on (LocalAgreement-2, as in whisper_streaming) are shown as
+settled, the rest as tentative. When the voice-activity detector sees a pause (or the chunk grows
+too long), the chunk is decoded once more with the job's full options (beam, alternatives, hot
+words) and *closed*: its segments are final. At :meth:`stop`, only the open chunk's tail is left to
+decode, so the final transcript is ready at once and goes through the same pipeline as a job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..local import asr, decoding
+from ..local.vad import speech_probabilities, speech_regions
+
+SAMPLE_RATE = 16000
+STEP_S = 0.75         # a greedy pass once this much new audio has come
+PAUSE_S = 0.6         # silence after speech that closes the open chunk
+MAX_CHUNK_S = 10.0    # longer, a chunk closes after its settled words (so Stop has little left to do)
+CONTEXT_S = 1.5      # audio after a cut inside speech that the final pass hears
+TAIL_S = 0.2          # silence kept after the last speech of a closed chunk
+
+
+def _norm(word: str) -> str:
+    return re.sub(r"[^\w']", "", word.lower())
+
+
+def _shift(segment: decoding.Segment, offset: float) -> decoding.Segment:
+    words = [dataclasses.replace(w, start=w.start + offset, end=w.end + offset) for w in segment.words]
+    alts = [dataclasses.replace(h, words=[dataclasses.replace(w, start=w.start + offset, end=w.end + offset)
+                                          for w in h.words]) for h in segment.alternatives]
+    return dataclasses.replace(segment, start=segment.start + offset, end=segment.end + offset,
+                               words=words, alternatives=alts)
+
+
+def _before(segment: decoding.Segment, cut: float) -> decoding.Segment | None:
+    """The part of a segment whose words start before ``cut`` (its alternatives cut alike)."""
+    words = [w for w in segment.words if w.start < cut - 0.02]
+    if not words:
+        return None
+    if len(words) == len(segment.words):
+        return segment
+    alts = [dataclasses.replace(h, words=[w for w in h.words if w.start < cut - 0.02],
+                                text=" ".join(w.word.strip() for w in h.words if w.start < cut - 0.02))
+            for h in segment.alternatives]
+    return dataclasses.replace(segment, end=words[-1].end, words=words, alternatives=[h for h in alts if h.words],
+                               text=" ".join(w.word.strip() for w in words))
+
+
+@dataclass
+class LiveWord:
+    text: str
+    start: float          # seconds from the start of the recording
+    end: float
+    settled: bool
+    settled_at: float | None = None   # seconds of audio received when it settled (its delay behind speech)
+
+
+@dataclass
+class LiveState:
+    words: list[LiveWord] = field(default_factory=list)
+
+    @property
+    def settled_text(self) -> str:
+        return " ".join(w.text for w in self.words if w.settled)
+
+    @property
+    def tentative_text(self) -> str:
+        return " ".join(w.text for w in self.words if not w.settled)
+
+
+class LiveSession:
+    def __init__(self, model, decode: asr.DecodeOptions | None = None, *,
+                 on_update: Callable[[LiveState], None] | None = None, step: float = STEP_S,
+                 pause: float = PAUSE_S, max_chunk: float = MAX_CHUNK_S):
+        self.model = model
+        self.decode = decode or asr.DecodeOptions()
+        self.on_update = on_update
+        self.step, self.pause, self.max_chunk = step, pause, max_chunk
+        self._blocks: list[np.ndarray] = []
+        self._audio = np.zeros(0, dtype=np.float32)
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.chunk_start = 0                       # samples: the open chunk starts here
+        self.closed: list[decoding.Segment] = []   # final segments (recording times)
+        self.closed_words: list[LiveWord] = []
+        self.uncovered: list[decoding.Uncovered] = []          # speech no pass could turn into words
+        self._previous: list[tuple[str, float, float]] = []   # the last greedy pass of the open chunk
+        self._settled: list[LiveWord] = []                     # settled words of the open chunk
+        self._tentative: list[LiveWord] = []
+        self.passes = 0
+        self.error: BaseException | None = None
+
+    # -- input ---------------------------------------------------------------------
+    def feed(self, samples: np.ndarray) -> None:
+        """Mono float32 samples at 16 kHz (any block size); safe from any thread."""
+        with self._lock:
+            self._blocks.append(np.asarray(samples, dtype=np.float32).reshape(-1))
+        self._wake.set()
+
+    def _take(self) -> np.ndarray:
+        with self._lock:
+            if self._blocks:
+                self._audio = np.concatenate([self._audio, *self._blocks])
+                self._blocks = []
+            return self._audio
+
+    @property
+    def received(self) -> float:
+        with self._lock:
+            return (len(self._audio) + sum(len(b) for b in self._blocks)) / SAMPLE_RATE
+
+    # -- the background passes ------------------------------------------------------
+    def start(self) -> "LiveSession":
+        self._thread = threading.Thread(target=self._run, name="live-dictation", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        done = 0
+        try:
+            while not self._stopping:
+                self._wake.wait(0.25)
+                self._wake.clear()
+                audio = self._take()
+                if self._stopping:
+                    break
+                if len(audio) - done >= self.step * SAMPLE_RATE:
+                    done = len(audio)
+                    self._pass(audio)
+        except BaseException as exc:  # noqa: BLE001 - kept for stop(), which says so
+            self.error = exc
+
+    def _pass(self, audio: np.ndarray) -> None:
+        window = audio[self.chunk_start:]
+        probs = speech_probabilities(window)
+        regions = speech_regions(window, self.decode.vad_threshold, probs)
+        now = len(window) / SAMPLE_RATE
+        if not regions:
+            if now > 2 * self.pause:   # silence only: the chunk moves on
+                self.chunk_start += max(0, len(window) - int(self.pause * SAMPLE_RATE))
+            return
+        last_end = regions[-1][1] / SAMPLE_RATE
+        if now - last_end >= self.pause:
+            self._close(audio, regions[-1][1] + int(TAIL_S * SAMPLE_RATE))
+        else:
+            self._agree(window, audio)
+            if now >= self.max_chunk and len(self._settled) >= 3:
+                # close what two passes agree on: cut between the last settled word and the next one
+                last = self._settled[-1].end
+                nxt = self._tentative[0].start if self._tentative else last
+                cut = (last + max(last, nxt)) / 2 - self.chunk_start / SAMPLE_RATE
+                self._close(audio, int(cut * SAMPLE_RATE), keep_settled=True)
+        self._publish()
+
+    def _agree(self, window: np.ndarray, audio: np.ndarray) -> None:
+        """A greedy pass over the open chunk; words two passes agree on are settled (LocalAgreement-2)."""
+        result = decoding.transcribe(self.model, window, beam_size=1, hotwords=self.decode.hotwords,
+                                     initial_prompt=self._prompt(), vad_threshold=self.decode.vad_threshold)
+        self.passes += 1
+        offset = self.chunk_start / SAMPLE_RATE
+        words = [(w.word.strip(), w.start + offset, w.end + offset) for s in result.segments for w in s.words]
+        agreed = 0
+        for (a, *_), (b, *_) in zip(self._previous, words):
+            if _norm(a) != _norm(b):
+                break
+            agreed += 1
+        received = len(audio) / SAMPLE_RATE
+        for text, start, end in words[len(self._settled):agreed]:
+            self._settled.append(LiveWord(text, start, end, True, received))
+        self._tentative = [LiveWord(t, s, e, False) for t, s, e in words[len(self._settled):]]
+        self._previous = words
+
+    def _close(self, audio: np.ndarray, end: int, keep_settled: bool = False) -> None:
+        """Decode the open chunk up to ``end`` (samples in it) with the job's options: final segments.
+        A cut inside speech (``keep_settled``) is decoded with CONTEXT_S more audio, and the chunk is
+        cut in the widest gap between the final pass's own words near ``end``, so that no word is
+        split or heard twice."""
+        end = min(self.chunk_start + end, len(audio))
+        if keep_settled:
+            upto = min(len(audio), end + int(CONTEXT_S * SAMPLE_RATE))
+            end = self._final_decode(audio[self.chunk_start:upto], self.chunk_start / SAMPLE_RATE, len(audio),
+                                     end / SAMPLE_RATE)
+            if end is None:
+                return
+        else:
+            self._final_decode(audio[self.chunk_start:end], self.chunk_start / SAMPLE_RATE, len(audio))
+        cut = end / SAMPLE_RATE
+        self.chunk_start = end
+        self._previous, self._settled = [], []
+        # words after the cut stay on screen (tentative) until the next passes settle them
+        self._tentative = [w for w in self._tentative if w.start >= cut] if keep_settled else []
+
+    def _final_decode(self, chunk: np.ndarray, offset: float, received_samples: int,
+                      near: float | None = None) -> int | None:
+        """Final segments of ``chunk``; with ``near``, only those before the widest word gap within
+        0.6 s of ``near`` (seconds), whose middle (samples) is returned; None when there is none."""
+        if len(chunk) < int(0.1 * SAMPLE_RATE):
+            return None
+        d = self.decode   # as a job decodes its chunks: the job's options, no prompt
+        result = decoding.transcribe(self.model, chunk, beam_size=d.beam_size, max_alternatives=d.max_alternatives,
+                                     hotwords=d.hotwords, initial_prompt=d.initial_prompt,
+                                     vad_threshold=d.vad_threshold)
+        segments = [_shift(s, offset) for s in result.segments]
+        end = None
+        if near is not None:
+            words = [w for s in segments for w in s.words]
+            gaps = [(b.start - a.end, (a.end + b.start) / 2) for a, b in zip(words, words[1:])
+                    if abs((a.end + b.start) / 2 - near) <= 0.6]
+            if not gaps:
+                return None
+            cut = max(gaps)[1]
+            segments = [s for s in (_before(s, cut) for s in segments) if s is not None]
+            end = int(cut * SAMPLE_RATE)
+        self.closed.extend(segments)
+        self.uncovered.extend(decoding.Uncovered(round(u.start + offset, 3), round(u.end + offset, 3))
+                              for u in result.uncovered if end is None or u.start + offset < end / SAMPLE_RATE)
+        received = received_samples / SAMPLE_RATE
+        shown = {}   # a word the passes had settled was on screen as settled since then
+        for w in self._settled:
+            shown.setdefault(_norm(w.text), []).append(w)
+        for s in segments:
+            for w in s.words:
+                text = w.word.strip()
+                when = received
+                for old in shown.get(_norm(text), []):
+                    if old.start < w.end + 0.3 and old.end > w.start - 0.3:
+                        when = min(when, old.settled_at or received)
+                        break
+                self.closed_words.append(LiveWord(text, w.start, w.end, True, when))
+        return end
+
+    def _prompt(self) -> str | None:
+        """The last closed words, so the next chunk continues the sentence and its casing."""
+        tail = " ".join(w.text for w in self.closed_words[-30:])
+        return " ".join(filter(None, [self.decode.initial_prompt, tail])) or None
+
+    def state(self) -> LiveState:
+        return LiveState(self.closed_words + self._settled + self._tentative)
+
+    def _publish(self) -> None:
+        if self.on_update:
+            self.on_update(self.state())
+
+    # -- the end -------------------------------------------------------------------
+    def stop(self) -> decoding.Transcription:
+        """Close the open chunk (the only audio left to decode) and return every final segment."""
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self.error is not None:
+            raise self.error
+        audio = self._take()
+        self._final_decode(audio[self.chunk_start:], self.chunk_start / SAMPLE_RATE, len(audio))
+        self.chunk_start = len(audio)
+        self._previous, self._settled, self._tentative = [], [], []
+        self._publish()
+        segments = sorted(self.closed, key=lambda s: s.start)
+        return decoding.Transcription(segments, list(self.uncovered), [(s.start, s.end) for s in segments])
+
+    @property
+    def audio(self) -> np.ndarray:
+        return self._take()
+

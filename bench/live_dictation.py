@@ -1,0 +1,130 @@
+"""Live dictation, measured as a clinician would feel it: recordings played into a live session at
+real-time pace (the recorder's blocks of 100 ms), then Stop; and the same audio as a normal job, in
+the same run, with the same model.
+
+    .venv/bin/python bench/live_dictation.py [--audio FILE ...] [--model tiny.en] [--speed 1.0]
+
+Default audio (real speech): jfk.flac, and the doctor's channel of day1_consultation01 (first 60 s).
+A reference text is read from the consultations' JSON (its utterances for the channel) or from
+FILE.txt beside the audio; without one, WER is measured against the normal job's text.
+
+Per file: stop-to-final (Stop to the final AWS JSON: the open chunk's tail decoded and the job
+pipeline run), the delay of settled words behind the end of their speech (mean, 95th percentile),
+how often a word shown as settled was different in the final transcript, WER of the live text,
+of the final transcript and of a normal job, and the CPU used per second of audio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from app.live.session import LiveSession, _norm  # noqa: E402
+from app.local import asr, media, pipeline  # noqa: E402
+from helpers import DATA, JFK_TEXT, normalise, wer  # noqa: E402
+
+REQUEST = {"MedicalTranscriptionJobName": "live-bench", "LanguageCode": "en-US", "Type": "DICTATION",
+           "Specialty": "PRIMARYCARE", "Media": {"MediaFileUri": "file:///live"}, "OutputBucketName": "b"}
+
+
+def material(paths: list[str]) -> list[tuple[str, np.ndarray, str | None]]:
+    out = []
+    if not paths:
+        out.append(("jfk.flac", media.decode(DATA / "audio" / "jfk.flac", 1)[0], JFK_TEXT))
+        name = "day1_consultation01"
+        left = media.decode(DATA / "consultations" / f"{name}.flac", 2)[0][: 60 * 16000]
+        ref = json.loads((DATA / "consultations" / f"{name}.json").read_text())
+        text = " ".join(u["text"] for u in ref["utterances"] if u["channel"] == 0 and u["start"] < 60)
+        out.append((f"{name} doctor 60 s", left, text))
+        return out
+    for p in map(Path, paths):
+        info = media.probe(p)
+        audio = media.mixdown(media.decode(p, info.channels))
+        txt = p.with_suffix(".txt")
+        out.append((p.name, audio, txt.read_text() if txt.exists() else None))
+    return out
+
+
+def run_live(model, audio: np.ndarray, speed: float):
+    import psutil
+
+    proc = psutil.Process()
+    session = LiveSession(model).start()
+    block = 1600
+    cpu0, t0 = proc.cpu_times(), time.perf_counter()
+    for i in range(0, len(audio), block):
+        session.feed(audio[i:i + block])
+        target = t0 + (i + block) / 16000 / speed
+        time.sleep(max(0.0, target - time.perf_counter()))
+    settled = [w for w in session.state().words if w.settled]
+    shown_settled = list(session._settled) + list(session.closed_words)
+    stop = time.perf_counter()
+    transcription = session.stop()
+    doc = pipeline.transcribe_job(REQUEST, [audio], model, decode=session.decode, decoded=[transcription])
+    stop_to_final = time.perf_counter() - stop
+    cpu1 = proc.cpu_times()
+    cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / (len(audio) / 16000)
+    live_text = " ".join(w.text for w in settled + [w for w in session.state().words if not w.settled])
+    final_words = [(_norm(i["alternatives"][0]["content"]), float(i["start_time"]), float(i["end_time"]))
+                   for i in doc["results"]["items"] if i["type"] == "pronunciation"]
+    changed = 0
+    for w in shown_settled:
+        if not any(t == _norm(w.text) and s < w.end + 0.3 and e > w.start - 0.3 for t, s, e in final_words):
+            changed += 1
+    delays = [w.settled_at - w.end for w in shown_settled if w.settled_at is not None]
+    return dict(stop_to_final=stop_to_final, delays=delays, changed=changed / max(1, len(shown_settled)),
+                live_text=live_text, final_text=doc["results"]["transcripts"][0]["transcript"], cpu=cpu,
+                passes=session.passes)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--audio", nargs="*", default=[])
+    parser.add_argument("--model", default="tiny.en")
+    parser.add_argument("--speed", type=float, default=1.0, help="playback pace (1.0 = real time)")
+    args = parser.parse_args()
+    model = asr.load_model(str(asr.resolve_model(args.model)), "cpu", "auto")
+    rows, totals = [], {"stop": [], "delays": [], "changed": [], "live": [], "final": [], "normal": []}
+    for name, audio, reference in material(args.audio):
+        live = run_live(model, audio, args.speed)
+        t = time.perf_counter()
+        normal = pipeline.transcribe_job(REQUEST, [audio], model)
+        normal_s = time.perf_counter() - t
+        normal_text = normal["results"]["transcripts"][0]["transcript"]
+        ref = reference or normal_text
+        w_live, w_final, w_normal = (wer(ref, live["live_text"]), wer(ref, live["final_text"]),
+                                     wer(ref, normal_text))
+        d = np.array(live["delays"]) if live["delays"] else np.array([0.0])
+        rows.append(f"| {name} | {len(audio) / 16000:.1f} | {live['stop_to_final']:.2f} | {normal_s:.2f} | "
+                    f"{d.mean():.2f} | {np.percentile(d, 95):.2f} | {100 * live['changed']:.1f} | "
+                    f"{100 * w_live:.1f} | {100 * w_final:.1f} | {100 * w_normal:.1f} | {live['cpu']:.2f} |")
+        totals["stop"].append(live["stop_to_final"])
+        totals["delays"].extend(live["delays"])
+        totals["changed"].append(live["changed"])
+        totals["live"].append(w_live)
+        totals["final"].append(w_final)
+        totals["normal"].append(w_normal)
+    print(f"model {args.model}, CPU, pace {args.speed:g}× real time\n")
+    print("| audio | s | stop→final s | normal job s | settled delay mean s | p95 s | changed % "
+          "| WER live % | WER final % | WER normal job % | CPU s per s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("\n".join(rows))
+    d = np.array(totals["delays"]) if totals["delays"] else np.array([0.0])
+    print(f"\nlive: stop-to-final {max(totals['stop']):.2f} s, settled delay mean {d.mean():.2f} s "
+          f"p95 {np.percentile(d, 95):.2f} s, changed {100 * np.mean(totals['changed']):.1f} %, "
+          f"WER live {100 * np.mean(totals['live']):.1f} final {100 * np.mean(totals['final']):.1f} "
+          f"normal {100 * np.mean(totals['normal']):.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
