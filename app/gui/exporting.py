@@ -88,7 +88,7 @@ class ExportDialog(QDialog):
         lay.addWidget(self.message)
         buttons = QHBoxLayout()
         self.details_button = QPushButton("Note details…")
-        self.details_button.clicked.connect(lambda: open_note_details(editor))
+        self.details_button.clicked.connect(self._details)
         buttons.addWidget(self.details_button)
         buttons.addStretch(1)
         self.copy_button = QPushButton("Copy to clipboard")
@@ -120,6 +120,15 @@ class ExportDialog(QDialog):
             say(self.message, f"The note details could not be opened: {describe_error(exc)}", error=True)
 
         run_async(lambda: load_job_header(self.ctx, self.doc), done, failed)
+
+    def _details(self) -> None:
+        dialog = open_note_details(self.editor)
+        if dialog is not None:  # what it saves is what is exported next
+            dialog.saved.connect(self._header_saved)
+
+    def _header_saved(self, header) -> None:
+        self.header = header
+        say(self.message, "")
 
     def _set_busy(self, busy: bool) -> None:
         self.export_button.setEnabled(not busy)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QFormLayout, QHBoxLayout, QPushButton, QVBoxLayout
 
 from ..ehr import send
@@ -195,6 +195,13 @@ class OutboxRetrier(QObject):
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.run)
         self.timer.start()
+        if parent is not None:  # stops with its window
+            parent.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Close:
+            self.timer.stop()
+        return False
 
     def run(self) -> None:
         if self.running:

@@ -317,6 +317,8 @@ def test_the_app_wide_timer_retries_what_is_due(opened, home, qtbot, fhir_server
     qtbot.waitUntil(lambda: Outbox.open(home).get(row.id).status == SENT, timeout=30000)
     qtbot.waitUntil(lambda: ed.note_actions.status.text().startswith("EHR: sent to EHR "), timeout=5000)
     assert len(stored(fhir_server, row)) == 1
+    w.close()
+    assert not w.outbox_retrier.timer.isActive()  # it stops with its window
 
 
 def test_hl7_to_the_mllp_listener(opened, home, qtbot, fhir_server, mllp):
