@@ -64,7 +64,7 @@ class EditorView(QWidget):
         self.redact.setAccessibleName("Show PHI redacted")
         self.redact.toggled.connect(self._redact_toggled)
         head.addWidget(self.redact)
-        self.note_actions = add_note_actions(self, head)  # Export…, Note details…, Send to EHR…
+        self.note_actions = add_note_actions(self, head)  # Export…, Note ▾ (details, send to EHR, copy)
         lay.addLayout(head)
         self.info = hint_label("Open a completed job from Jobs.")
         lay.addWidget(self.info)

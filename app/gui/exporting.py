@@ -15,7 +15,7 @@ from ..export import FORMATS, export
 from ..export.clipboard import render as clipboard_render
 from ..export.note import build_note
 from .common import describe_error, hint_label
-from .notehead import load_job_header, open_note_details
+from .notehead import load_note_context, open_note_details
 from .workers import run_async
 
 # the options each format honours (redaction works for all)
@@ -53,7 +53,7 @@ class ExportDialog(QDialog):
     def __init__(self, editor, parent=None):
         super().__init__(parent)
         self.editor, self.ctx, self.doc = editor, editor.ctx, editor.doc
-        self.header = None
+        self.header, self.created = None, None
         self.written: Path | None = None
         self.setWindowTitle(f"Export — {self.doc.job_name}")
         lay = QVBoxLayout(self)
@@ -110,16 +110,16 @@ class ExportDialog(QDialog):
 
     # -- state ---------------------------------------------------------------------
     def reload_header(self) -> None:
-        def done(header):
-            self.header = header
+        def done(context):
+            self.header, self.created = context
             self._set_busy(False)
-            problems = header.problems()
+            problems = self.header.problems()
             say(self.message, f"The note details need fixing: {problems[0]}" if problems else "", error=bool(problems))
 
         def failed(exc):
             say(self.message, f"The note details could not be opened: {describe_error(exc)}", error=True)
 
-        run_async(lambda: load_job_header(self.ctx, self.doc), done, failed)
+        run_async(lambda: load_note_context(self.ctx, self.doc), done, failed)
 
     def _details(self) -> None:
         dialog = open_note_details(self.editor)
@@ -157,7 +157,7 @@ class ExportDialog(QDialog):
         """The note of the editor's document as it is now (pending edits committed first)."""
         self.editor.commit_all()
         return build_note(self.doc, self.header, redact=self.redact.isChecked(),
-                          redact_header=self.redact_header.isChecked())
+                          redact_header=self.redact_header.isChecked(), created=self.created)
 
     def options(self) -> dict:
         name = self.format_name()
@@ -230,13 +230,13 @@ def copy_note(editor, on_done=None) -> None:
     editor.commit_all()
     doc, redact = editor.doc, editor.redact.isChecked()
 
-    def done(header):
+    def done(context):
         if editor.doc is not doc:
             return
-        set_clipboard(build_note(doc, header, redact=redact))
+        set_clipboard(build_note(doc, context[0], redact=redact, created=context[1]))
         editor.status_message.emit("Note copied to the clipboard" + (" (PHI redacted)." if redact else "."))
         if on_done:
             on_done()
 
-    run_async(lambda: load_job_header(editor.ctx, doc), done,
+    run_async(lambda: load_note_context(editor.ctx, doc), done,
               lambda exc: editor.status_message.emit(f"Not copied: {describe_error(exc)}"))

@@ -3,9 +3,9 @@ menu's actions and the app-wide outbox retry timer, each installed with one call
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QMenu, QPushButton, QToolButton
 
 from .common import hint_label
 from .exporting import copy_note, open_export
@@ -15,7 +15,8 @@ from .workers import run_async
 
 
 class NoteActions(QObject):
-    """Export…, Note details…, Send to EHR… and the outbox status of the open job, in the editor's header."""
+    """Export… and a Note menu (Note details…, Send to EHR…, Copy note to clipboard) with the outbox
+    status of the open job, in the editor's header."""
 
     def __init__(self, editor, head_layout):
         super().__init__(editor)
@@ -24,17 +25,23 @@ class NoteActions(QObject):
         self.status.setAccessibleName("EHR status")
         head_layout.insertWidget(1, self.status)
         self.export_button = QPushButton("Export…")
+        self.export_button.setAccessibleName("Export")
         self.export_button.setToolTip("Export the note as edited (Ctrl+E)")
         self.export_button.clicked.connect(lambda: open_export(editor))
-        self.details_button = QPushButton("Note details…")
-        self.details_button.setToolTip("Patient, encounter, author and note type of this transcript")
-        self.details_button.clicked.connect(self.details)
-        self.send_button = QPushButton("Send to EHR…")
-        self.send_button.setToolTip("Send the note as edited to the EHR (Ctrl+Shift+E)")
-        self.send_button.clicked.connect(self.send)
-        for b in (self.export_button, self.details_button, self.send_button):
-            b.setAccessibleName(b.text().rstrip("…"))
-            head_layout.addWidget(b)
+        head_layout.addWidget(self.export_button)
+        # the rest in one menu button: the header row stays as narrow as it was
+        self.note_button = QToolButton()
+        self.note_button.setText("Note")
+        self.note_button.setAccessibleName("Note actions")
+        self.note_button.setToolTip("Note details, Send to EHR, Copy to clipboard")
+        self.note_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.note_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        menu = QMenu(self.note_button)
+        self.details_action = menu.addAction("Note details…", self.details)
+        self.send_action = menu.addAction("Send to EHR…", self.send)
+        self.copy_action = menu.addAction("Copy note to clipboard", lambda: copy_note(editor))
+        self.note_button.setMenu(menu)
+        head_layout.addWidget(self.note_button)
 
     def details(self):
         return open_note_details(self.editor)

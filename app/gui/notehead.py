@@ -34,6 +34,18 @@ def load_job_header(ctx, doc) -> NoteHeader:
     return load_header(ctx.home, doc.engine, doc.job_name, asdict(ctx.settings), sealer=doc.sealer)
 
 
+def load_note_context(ctx, doc) -> tuple[NoteHeader, object]:
+    """(the job's header, its creation time or None) — blocking. The creation time, the note's
+    date of service when the header has none, is asked of the engine the editor opened the job with."""
+    engine = getattr(ctx, "_engines", {}).get(doc.engine)  # never made here: a sample opened directly has none
+    created = None
+    if engine is not None:
+        from ..ehr.send import _created
+
+        created = _created(engine, doc.job_name)
+    return load_job_header(ctx, doc), created
+
+
 def save_job_header(ctx, doc, header: NoteHeader) -> None:
     """Save (blocking), sealed like the job's edits when its transcript is encrypted."""
     save_header(ctx.home, doc.engine, doc.job_name, header, sealer=doc.sealer)

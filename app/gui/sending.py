@@ -14,7 +14,7 @@ from ..ehr.outbox import SENT, Outbox
 from ..export.note import build_note
 from .common import describe_error, hint_label
 from .exporting import say
-from .notehead import load_job_header, open_note_details
+from .notehead import load_note_context, open_note_details
 from .workers import run_async
 
 KIND_LABELS = {"fhir": "FHIR server", "hl7": "Interface engine (HL7 v2 over MLLP)"}
@@ -68,7 +68,7 @@ class SendDialog(QDialog):
     def __init__(self, editor, parent=None):
         super().__init__(parent)
         self.editor, self.ctx, self.doc = editor, editor.ctx, editor.doc
-        self.header = None
+        self.header, self.created = None, None
         self.row = None
         self.setWindowTitle(f"Send to EHR — {self.doc.job_name}")
         lay = QVBoxLayout(self)
@@ -117,11 +117,11 @@ class SendDialog(QDialog):
         self.bundle.setVisible(self.kind.currentData() == "fhir")
 
     def _load_header(self) -> None:
-        def done(header):
-            self.header = header
+        def done(context):
+            self.header, self.created = context
             self.send_button.setEnabled(bool(self.kind.count()))
 
-        run_async(lambda: load_job_header(self.ctx, self.doc), done,
+        run_async(lambda: load_note_context(self.ctx, self.doc), done,
                   lambda exc: say(self.message, f"The note details could not be opened: {describe_error(exc)}",
                                   error=True))
 
@@ -138,7 +138,8 @@ class SendDialog(QDialog):
         if problems:
             say(self.message, f"Not sent: the note details need fixing: {problems[0]}", error=True)
             return
-        note = build_note(self.doc, self.header, redact=self.redact.isChecked())  # what the user sees
+        # what the user sees is what is sent
+        note = build_note(self.doc, self.header, redact=self.redact.isChecked(), created=self.created)
         kind, bundle, protection = self.kind.currentData(), self.bundle.isChecked(), protection_of(self.doc)
         ctx = self.ctx
         self.send_button.setEnabled(False)

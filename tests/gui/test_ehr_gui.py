@@ -190,7 +190,7 @@ def test_note_details_saved_reloaded_with_settings_defaults_and_problems(opened,
     sv.note_author_id.setText("1234567893")
     sv.note_organization.setText("Riverside Family Practice")
     assert sv.save()
-    ed.note_actions.details_button.click()
+    ed.note_actions.details_action.trigger()
     dialog = ed.note_details_dialog
     qtbot.waitUntil(lambda: dialog.loaded, timeout=5000)
     form = dialog.form
@@ -215,7 +215,7 @@ def test_note_details_saved_reloaded_with_settings_defaults_and_problems(opened,
     assert saved == NoteHeader(**HEADER, note_type="11488-4", status="preliminary")
     dialog.close()
 
-    ed.note_actions.details_button.click()  # a new dialog shows what was saved
+    ed.note_actions.details_action.trigger()  # a new dialog shows what was saved
     again = ed.note_details_dialog
     assert again is not dialog
     qtbot.waitUntil(lambda: again.loaded, timeout=5000)
@@ -249,7 +249,7 @@ def stored(fhir_server, row) -> list[dict]:
 
 
 def send_now(qtbot, ed, kind: str | None = None):
-    ed.note_actions.send_button.click()
+    ed.note_actions.send_action.trigger()
     dialog = ed.send_dialog
     if kind:
         dialog.kind.setCurrentIndex(dialog.kind.findData(kind))
@@ -354,7 +354,7 @@ def test_a_note_without_a_patient_identifier_is_refused(opened, home, qtbot, fhi
 
 def test_send_says_what_to_set_when_no_ehr_is_set_up(opened, qtbot):
     w, ed = opened
-    ed.note_actions.send_button.click()
+    ed.note_actions.send_action.trigger()
     dialog = ed.send_dialog
     assert dialog.kind.count() == 0 and not dialog.send_button.isEnabled()
     assert "In Settings ▸ Notes and EHR" in dialog.message.text() and dialog.message.property("role") == "error"
@@ -369,3 +369,68 @@ def test_send_says_what_to_set_when_no_ehr_is_set_up(opened, qtbot):
     s = w.ctx.settings
     assert (s.fhir_base_url, s.mllp_host, s.mllp_port, s.mllp_tls) == ("https://fhir.clinic.example/r4",
                                                                       "hl7.clinic.example", 6661, True)
+
+
+def test_an_encrypted_local_job_from_open_to_the_fhir_server(make_window, home, jfk, qtbot, fhir_server,
+                                                             monkeypatch, tmp_path):
+    """A real local job with a KMS key, opened as the app opens it: its note details are sealed, the
+    note sent is the edited one dated when the job was made, and its outbox payload is sealed."""
+    import uuid
+
+    from app.engine.local import LocalEngine
+    from app.export.note import header_path
+    from app.store import credentials
+    from app.store.kms import is_envelope
+    from helpers import job_request
+
+    monkeypatch.setattr(credentials, "SERVICE_NAME", f"ClinScribe-test-{uuid.uuid4().hex[:8]}")
+    engine = LocalEngine(base=home)
+    uri = engine.put_media(jfk, key="kms/jfk.flac")
+    engine.start_medical_transcription_job(**job_request("ehr-gui", uri, OutputEncryptionKMSKeyId="alias/notes",
+                                                         KMSEncryptionContext={"ward": "3"}))
+    job = engine.wait("ehr-gui", poll=0.2, timeout=300)
+    assert job["TranscriptionJobStatus"] == "COMPLETED"
+    w = make_window(restore=False)
+    set_settings(w, fhir_base_url=fhir_server.url)
+    ed = w.editor
+    ed.open_job("local", "ehr-gui")
+    qtbot.waitUntil(lambda: ed.doc is not None and ed.doc.job_name == "ehr-gui", timeout=20000)
+    assert ed.doc.sealer is not None
+    type_at_end(qtbot, ed, " Zanzibar")
+
+    [details_action] = [a for a in w.actions() if a.text() == "Note &details…"]
+    details_action.trigger()
+    details = ed.note_details_dialog
+    qtbot.waitUntil(lambda: details.loaded, timeout=5000)
+    for name, value in HEADER.items():
+        if name != "service_date":  # none: the note is dated when the job was made
+            details.form.fields[name].setText(value)
+    details.save_button.click()
+    qtbot.waitUntil(lambda: details.message.text() == "Saved.", timeout=5000)
+    raw = header_path(home, "local", "ehr-gui").read_bytes()
+    assert is_envelope(raw) and b"MRN-004211" not in raw
+
+    import datetime as dt
+
+    made = job["CreationTime"].astimezone()  # sent well after it: the note's date is the job's, not now
+    qtbot.waitUntil(lambda: (dt.datetime.now().astimezone() - made).total_seconds() > 4, timeout=10000)
+    [send_action] = [a for a in w.actions() if a.text() == "&Send to EHR…"]
+    send_action.trigger()
+    dialog = ed.send_dialog
+    qtbot.waitUntil(dialog.send_button.isEnabled, timeout=5000)
+    dialog.send_button.click()
+    qtbot.waitUntil(lambda: dialog.message.text().startswith("Sent to the EHR at "), timeout=30000)
+    [resource] = stored(fhir_server, dialog.row)
+    text = base64.b64decode(resource["content"][0]["attachment"]["data"]).decode("utf-8")
+    assert "ask not what your country" in text and text.endswith("Zanzibar")
+    sent_date = dt.datetime.fromisoformat(resource["date"].replace("Z", "+00:00"))
+    assert abs((sent_date - made).total_seconds()) < 1.5
+    payload = Outbox.open(home).get(dialog.row.id).payload
+    assert payload.startswith("sealed:") and "Zanzibar" not in payload
+
+    ed.export_button.click()
+    out = tmp_path / "jfk.docx"
+    export_to(qtbot, ed.export_dialog, out)
+    body, table = docx_text(out)
+    assert "Zanzibar" in body and table["Date of service"] == job["CreationTime"].astimezone().strftime(
+        "%Y-%m-%d %H:%M")
