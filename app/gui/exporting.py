@@ -4,6 +4,7 @@ committed first); rendering and writing happen on a pool thread; files are owner
 
 from __future__ import annotations
 
+import atexit
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData
@@ -202,12 +203,28 @@ class ExportDialog(QDialog):
         say(self.message, "The note is on the clipboard (text and HTML).")
 
 
+_on_clipboard: list[QMimeData] = []  # what this process last put there (the clipboard owns it)
+
+
+def _hand_over() -> None:
+    """At exit, our note's data on the clipboard becomes Qt's own (plain text): a QMimeData made
+    from Python that the clipboard still holds when the application is torn down crashes the
+    process on its way out (PySide6 6.11, seen offscreen)."""
+    clipboard = QApplication.clipboard() if QApplication.instance() is not None else None
+    if clipboard is not None and _on_clipboard and clipboard.mimeData() is _on_clipboard[0]:
+        clipboard.setText(_on_clipboard[0].text())
+    _on_clipboard.clear()
+
+
 def set_clipboard(note, **options) -> QMimeData:
     """The note as plain text plus HTML on the system clipboard."""
     flavours = clipboard_render(note, **options)
     mime = QMimeData()
     mime.setText(flavours.text)
     mime.setHtml(flavours.html)
+    if not _on_clipboard:
+        atexit.register(_hand_over)
+    _on_clipboard[:] = [mime]
     QApplication.clipboard().setMimeData(mime)
     return mime
 
