@@ -16,7 +16,7 @@ from ..export import FORMATS, export
 from ..export.clipboard import render as clipboard_render
 from ..export.note import build_note
 from .common import describe_error, hint_label
-from .notehead import load_note_context, open_note_details
+from .notehead import load_note_context, open_note_details, show_dialog
 from .workers import run_async
 
 # the options each format honours (redaction works for all)
@@ -230,13 +230,7 @@ def set_clipboard(note, **options) -> QMimeData:
 
 
 def open_export(editor) -> ExportDialog | None:
-    if editor.doc is None:
-        editor.status_message.emit("Open a transcript first.")
-        return None
-    dialog = ExportDialog(editor, editor)
-    editor.export_dialog = dialog
-    dialog.show()
-    return dialog
+    return show_dialog(editor, "export_dialog", lambda: ExportDialog(editor, editor))
 
 
 def copy_note(editor, on_done=None) -> None:

@@ -173,12 +173,23 @@ class NoteDetailsDialog(QDialog):
         run_async(lambda: save_job_header(self.ctx, self.doc, header), done, failed)
 
 
-def open_note_details(editor) -> NoteDetailsDialog | None:
-    """The Note details dialog of the editor's open transcript (None, said in the status bar, if none)."""
+def show_dialog(editor, attribute: str, make):
+    """The dialog ``editor.<attribute>`` for the open transcript: brought forward when it is already
+    open on it, else made with ``make()``; None (said in the status bar) when no transcript is open."""
     if editor.doc is None:
         editor.status_message.emit("Open a transcript first.")
         return None
-    dialog = NoteDetailsDialog(editor.ctx, editor.doc, editor)
-    editor.note_details_dialog = dialog
+    dialog = getattr(editor, attribute, None)
+    if dialog is not None and dialog.isVisible() and dialog.doc is editor.doc:
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+    dialog = make()
+    setattr(editor, attribute, dialog)
     dialog.show()
     return dialog
+
+
+def open_note_details(editor) -> NoteDetailsDialog | None:
+    """The Note details dialog of the editor's open transcript."""
+    return show_dialog(editor, "note_details_dialog", lambda: NoteDetailsDialog(editor.ctx, editor.doc, editor))

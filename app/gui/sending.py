@@ -14,7 +14,7 @@ from ..ehr.outbox import SENT, Outbox
 from ..export.note import build_note
 from .common import describe_error, hint_label
 from .exporting import say
-from .notehead import load_note_context, open_note_details
+from .notehead import load_note_context, open_note_details, show_dialog
 from .workers import run_async
 
 KIND_LABELS = {"fhir": "FHIR server", "hl7": "Interface engine (HL7 v2 over MLLP)"}
@@ -175,13 +175,7 @@ class SendDialog(QDialog):
 
 
 def open_send(editor) -> SendDialog | None:
-    if editor.doc is None:
-        editor.status_message.emit("Open a transcript first.")
-        return None
-    dialog = SendDialog(editor, editor)
-    editor.send_dialog = dialog
-    dialog.show()
-    return dialog
+    return show_dialog(editor, "send_dialog", lambda: SendDialog(editor, editor))
 
 
 class OutboxRetrier(QObject):

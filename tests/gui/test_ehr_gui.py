@@ -118,6 +118,9 @@ def test_export_docx_from_the_dialog_has_the_edit_and_the_redacted_one_no_phi(op
     type_at_end(qtbot, ed, " Amoxicillin")  # not yet committed: Export commits it
     ed.export_button.click()
     dialog = ed.export_dialog
+    [export_action] = [a for a in w.actions() if a.text() == "&Export…"]
+    export_action.trigger()  # Ctrl+E again: the same dialog, brought forward
+    assert ed.export_dialog is dialog
     assert sorted(dialog.format.itemData(i) for i in range(dialog.format.count())) == sorted(
         __import__("app.export", fromlist=["FORMATS"]).FORMATS)
     assert Path(dialog.path.text()).name == f"{JOB}.docx"  # neutral: the job's name
