@@ -119,6 +119,7 @@ class NoteDetailsDialog(QDialog):
         super().__init__(parent)
         self.ctx, self.doc = ctx, doc
         self.setWindowTitle(f"Note details — {doc.job_name}")
+        self.setMinimumWidth(560)  # the hints in the fields are read whole
         lay = QVBoxLayout(self)
         self.form = NoteHeaderForm()
         self.form.setEnabled(False)

@@ -280,6 +280,15 @@ def test_send_to_the_real_fhir_server(opened, home, qtbot, fhir_server):
     assert resource["subject"]["identifier"]["value"] == "MRN-004211"
     qtbot.waitUntil(lambda: ed.note_actions.status.text().startswith("EHR: sent to EHR "), timeout=5000)
 
+    dialog.redact.setChecked(True)  # sent again, redacted: it replaces the first one
+    dialog.send_button.click()
+    qtbot.waitUntil(lambda: dialog.row.id != row.id and dialog.message.text().startswith("Sent"), timeout=30000)
+    [second] = stored(fhir_server, dialog.row)
+    text = base64.b64decode(second["content"][0]["attachment"]["data"]).decode("utf-8")
+    assert "[PHI-Geographic]" in text and "village" not in text and text.endswith("Amoxicillin")
+    assert second["relatesTo"][0]["code"] == "replaces"
+    assert second["relatesTo"][0]["target"]["reference"] == row.server_id
+
 
 def test_send_through_the_fault_proxy_fails_is_kept_and_retry_delivers_once(opened, home, qtbot, fhir_server,
                                                                            proxy):
