@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
 from ..core.document import TranscriptDocument
 from ..store.kms import LocalKms, Sealer
 from .common import AppContext, describe_error, hint_label
+from .noteactions import add_note_actions
 from .player import Player
 from .turn import TurnWidget, fmt_time
 from .workers import run_async
@@ -63,9 +64,7 @@ class EditorView(QWidget):
         self.redact.setAccessibleName("Show PHI redacted")
         self.redact.toggled.connect(self._redact_toggled)
         head.addWidget(self.redact)
-        self.export_button = QPushButton("Export text…")
-        self.export_button.clicked.connect(self.export)
-        head.addWidget(self.export_button)
+        self.note_actions = add_note_actions(self, head)  # Export…, Note ▾ (details, send to EHR, copy)
         lay.addLayout(head)
         self.info = hint_label("Open a completed job from Jobs.")
         lay.addWidget(self.info)
@@ -186,6 +185,7 @@ class EditorView(QWidget):
             self.turns_layout.insertWidget(i, w)
             self.turn_widgets.append(w)
         self.render_all()
+        self.note_actions.refresh()
 
     def _redact_toggled(self, on: bool) -> None:
         if on:
@@ -320,10 +320,5 @@ class EditorView(QWidget):
 
     # -- export -------------------------------------------------------------------
     def export(self) -> None:
-        if not self.doc:
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Export transcript", f"{self.job_name}.txt",
-                                              "Text (*.txt)")
-        if path:
-            Path(path).write_text(self.doc.text(redact=self.redact.isChecked()) + "\n", encoding="utf-8")
-            self.status_message.emit(f"Exported to {path}.")
+        from .exporting import open_export
+        open_export(self)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QFrame, QGroupBox, QHBoxLayout,
+                               QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from .common import ENGINE_LABELS, AppContext, hint_label
 
@@ -15,7 +15,14 @@ class SettingsView(QWidget):
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
         self.ctx = ctx
-        lay = QVBoxLayout(self)
+        outer = QVBoxLayout(self)  # scrolls: the window fits a small screen whatever the groups add up to
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(QWidget())
+        outer.addWidget(scroll)
+        lay = QVBoxLayout(scroll.widget())
         lay.setContentsMargins(24, 16, 24, 16)
         lay.addWidget(QLabel("<h2>Settings</h2>"))
 
@@ -83,6 +90,36 @@ class SettingsView(QWidget):
         f.addRow("", self.keys_status)
         lay.addWidget(aws)
 
+        ehr = QGroupBox("Notes and EHR")
+        f = QFormLayout(ehr)
+        self.note_author, self.note_author_id, self.note_organization, self.fhir_base_url, self.mllp_host = (
+            QLineEdit() for _ in range(5))
+        for edit, label, hint in ((self.note_author, "Author", "the reviewing clinician, on new notes"),
+                                  (self.note_author_id, "Author ID (NPI)", "e.g. 1234567893"),
+                                  (self.note_organization, "Organisation", "the clinic or hospital"),
+                                  (self.fhir_base_url, "FHIR server", "R4 base URL, e.g. https://fhir.clinic.example/r4"),
+                                  (self.mllp_host, "Interface engine", "HL7 MLLP host (Mirth Connect, Rhapsody…)")):
+            edit.setAccessibleName(label)
+            edit.setPlaceholderText(hint)
+            f.addRow(f"{label}:", edit)
+        self.fhir_auth = QComboBox()
+        for value, label in (("none", "None"), ("bearer", "Bearer token (clinscribe ehr-login)"),
+                             ("smart", "SMART Backend Services (clinscribe ehr-smart-key)")):
+            self.fhir_auth.addItem(label, value)
+        self.fhir_auth.setAccessibleName("FHIR authentication")
+        f.insertRow(4, "FHIR authentication:", self.fhir_auth)
+        self.mllp_port = QSpinBox()
+        self.mllp_port.setRange(1, 65535)
+        self.mllp_port.setAccessibleName("Interface engine port")
+        self.mllp_tls = QCheckBox("TLS")
+        self.mllp_tls.setAccessibleName("Interface engine TLS")
+        port = QHBoxLayout()
+        port.addWidget(self.mllp_port)
+        port.addWidget(self.mllp_tls)
+        port.addStretch(1)
+        f.addRow("Port:", port)
+        lay.addWidget(ehr)
+
         appearance = QGroupBox("Appearance")
         f = QFormLayout(appearance)
         f.addRow("Theme:", QLabel("Follows the system's light or dark setting."))
@@ -108,6 +145,11 @@ class SettingsView(QWidget):
         self.region.setText(s.aws_region)
         self.profile.setText(s.aws_profile)
         self.input_bucket.setText(s.aws_input_bucket)
+        for name in ("note_author", "note_author_id", "note_organization", "fhir_base_url", "mllp_host"):
+            getattr(self, name).setText(getattr(s, name))
+        self.fhir_auth.setCurrentIndex(max(self.fhir_auth.findData(s.fhir_auth), 0))
+        self.mllp_port.setValue(s.mllp_port)
+        self.mllp_tls.setChecked(s.mllp_tls)
         try:
             from ..store import credentials
             stored = credentials.load_aws_keys()
@@ -143,10 +185,18 @@ class SettingsView(QWidget):
         s = replace(self.ctx.settings, engine=self.engine.currentData(), model=self.model.currentText().strip(),
                     device=self.device.currentData(), storage_root=self.storage.text().strip(),
                     aws_region=self.region.text().strip(), aws_profile=self.profile.text().strip(),
-                    aws_input_bucket=self.input_bucket.text().strip())
+                    aws_input_bucket=self.input_bucket.text().strip(), note_author=self.note_author.text().strip(),
+                    note_author_id=self.note_author_id.text().strip(),
+                    note_organization=self.note_organization.text().strip(),
+                    fhir_base_url=self.fhir_base_url.text().strip(), fhir_auth=self.fhir_auth.currentData(),
+                    mllp_host=self.mllp_host.text().strip(), mllp_port=self.mllp_port.value(),
+                    mllp_tls=self.mllp_tls.isChecked())
         model = s.model
         if model not in ("tiny.en", "base") and not (Path(model).expanduser() / "model.bin").is_file():
             self._say(self.status, f"'{model}' is not tiny.en, base, or a folder with a model.bin.", error=True)
+            return False
+        if s.fhir_base_url and not s.fhir_base_url.startswith(("https://", "http://")):
+            self._say(self.status, "The FHIR server must be a URL starting with https://.", error=True)
             return False
         self.ctx.apply_settings(s)
         self._say(self.status, "Settings saved.")

@@ -14,6 +14,7 @@ from .editor import EditorView
 from .importer import ImportView
 from .jobform import JobForm
 from .jobs import JobsView
+from .noteactions import add_menu_actions
 from .player import Player
 from .recorder import RecorderView
 from .settings_view import SettingsView
@@ -135,7 +136,8 @@ class MainWindow(QMainWindow):
         action(m, "&Import audio…", lambda: (self.show_page("Import"), self.importer.choose()),
                QKeySequence.StandardKey.Open, "open_action")
         action(m, "&New job", self.new_job, QKeySequence.StandardKey.New)
-        action(m, "&Export transcript…", self.editor.export, QKeySequence("Ctrl+E"))
+        action(m, "&Export…", self.editor.export, QKeySequence("Ctrl+E"))
+        add_menu_actions(self, m, action)  # Copy note to clipboard, Send to EHR…, Note details…
         m.addSeparator()
         action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         m = self.menuBar().addMenu("&Edit")

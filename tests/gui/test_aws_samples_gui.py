@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QPushButton
 
 from app.core.document import TranscriptDocument
 from test_aws_samples import FILES, content, expected_runs, key, load, words
@@ -143,10 +145,20 @@ def test_edit_word_saves_and_export_has_every_word(make_window, home, qtbot, tmp
     assert again.turn_text(len(again.turns) - 1) == last.toPlainText()
 
     out = tmp_path / "export.txt"
-    monkeypatch.setattr("app.gui.editor.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), "Text (*.txt)"))
+    monkeypatch.setattr("app.gui.exporting.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), "Text (*.txt)"))
     ed.export_button.click()
+    dialog = ed.export_dialog
+    dialog.format.setCurrentIndex(dialog.format.findData("text"))
+    qtbot.mouseClick(next(b for b in dialog.findChildren(QPushButton) if b.text() == "Choose…"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.export_button.isEnabled, timeout=5000)
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: dialog.written == out, timeout=10000)
     text = out.read_text(encoding="utf-8")
     blocks = text.rstrip("\n").split("\n\n")
-    assert [b.partition(": ")[0] for b in blocks] == [wd.speaker.text() for wd in ed.turn_widgets]
-    body = " ".join(b.partition(": ")[2] for b in blocks)
+    if any(turn["label"] for turn in ed.doc.turns):  # speakers or channels: each paragraph says who
+        assert [b.partition(": ")[0] for b in blocks] == [wd.speaker.text() for wd in ed.turn_widgets]
+        blocks = [b.partition(": ")[2] for b in blocks]
+    else:  # a dictation: one paragraph per turn, no speaker names
+        assert len(blocks) == len(ed.turn_widgets)
+    body = " ".join(blocks)
     assert words(body) == words(t["results"]["transcripts"][0]["transcript"]) + ["amoxicillin"]
