@@ -49,6 +49,9 @@ class SettingsView(QWidget):
         self.storage.setPlaceholderText(str(ctx.home / "buckets"))
         self.storage.setAccessibleName("Storage folder")
         f.addRow("Storage folder:", self._folder_row(self.storage, "storage folder", self.storage.setText))
+        self.encrypt_audio = QCheckBox("Encrypt recordings and stored audio (key in the system keyring)")
+        self.encrypt_audio.setAccessibleName("Encrypt audio at rest")
+        f.addRow("", self.encrypt_audio)
         lay.addWidget(box)
 
         aws = QGroupBox("AWS")
@@ -150,6 +153,7 @@ class SettingsView(QWidget):
         self.fhir_auth.setCurrentIndex(max(self.fhir_auth.findData(s.fhir_auth), 0))
         self.mllp_port.setValue(s.mllp_port)
         self.mllp_tls.setChecked(s.mllp_tls)
+        self.encrypt_audio.setChecked(s.encrypt_audio)
         try:
             from ..store import credentials
             stored = credentials.load_aws_keys()
@@ -190,7 +194,7 @@ class SettingsView(QWidget):
                     note_organization=self.note_organization.text().strip(),
                     fhir_base_url=self.fhir_base_url.text().strip(), fhir_auth=self.fhir_auth.currentData(),
                     mllp_host=self.mllp_host.text().strip(), mllp_port=self.mllp_port.value(),
-                    mllp_tls=self.mllp_tls.isChecked())
+                    mllp_tls=self.mllp_tls.isChecked(), encrypt_audio=self.encrypt_audio.isChecked())
         model = s.model
         if model not in ("tiny.en", "base") and not (Path(model).expanduser() / "model.bin").is_file():
             self._say(self.status, f"'{model}' is not tiny.en, base, or a folder with a model.bin.", error=True)

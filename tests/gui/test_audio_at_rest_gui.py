@@ -44,3 +44,14 @@ def test_a_sealed_recording_is_checked_transcribed_and_played(make_window, fake_
         assert is_envelope(engine.media_path(name).read_bytes())
     finally:
         credentials.delete_secret("kms:" + audiovault.AUDIO_KEY)
+
+
+def test_the_setting_is_in_the_settings_view(make_window, home):
+    from app.core.config import Settings
+
+    w = make_window(restore=False)
+    view = w.settings_view
+    assert not view.encrypt_audio.isChecked()
+    view.encrypt_audio.setChecked(True)
+    assert view.save()
+    assert Settings.load(home).encrypt_audio and w.ctx.settings.encrypt_audio
