@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxL
 from ..audio import recording
 from ..store import audiovault
 from .common import AppContext, describe_error, hint_label
+from .livepanel import LivePanel
 
 
 def fmt_elapsed(seconds: float) -> str:
@@ -107,6 +108,8 @@ class RecorderView(QWidget):
         buttons.addWidget(self.transcribe_button)
         ml.addLayout(buttons)
         lay.addWidget(meter)
+        self.live = LivePanel(ctx, lambda: {})   # the window gives it the job form's settings
+        lay.addWidget(self.live)
         lay.addStretch(1)
 
         self.rescan_button.clicked.connect(self.rescan)
@@ -197,6 +200,7 @@ class RecorderView(QWidget):
             self.recorder = None
             self._update_buttons()
             return
+        self.live.started(self.recorder, path)
         self.set_status(f"Recording to {path.name} · {self.recorder.samplerate} Hz · "
                             f"{'mono' if self.recorder.channels == 1 else '2 channels'} "
                             "(saved to disk as you speak)")
@@ -229,6 +233,7 @@ class RecorderView(QWidget):
         self.level.setValue(0)
         self.pause_button.setText("Pause")
         self.last_path = path
+        self.live.stopped(path)
         self.set_status(f"Saved {path.name} ({fmt_elapsed(self.recorder.elapsed)}). "
                             "Transcribe it, or record again.")
         if problem:

@@ -87,6 +87,8 @@ class MainWindow(QMainWindow):
         self.sidebar.currentRowChanged.connect(lambda row: row >= 0 and self.stack.setCurrentIndex(row))
 
         self.recorder.media_ready.connect(self._use_recording)
+        self.recorder.live.request = self.job_form.params          # live dictation uses the form's settings
+        self.recorder.live.finished.connect(self.open_transcript)
         self.importer.media_ready.connect(self._use_import)
         self.importer.play_requested.connect(self._play_file)
         self.job_form.submitted.connect(self._submitted)

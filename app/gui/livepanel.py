@@ -1,0 +1,142 @@
+"""The recorder's live dictation: words as the clinician speaks (settled ones plain, tentative ones
+grey), and at Stop the job — with the form's settings — made from the passes already done."""
+
+from __future__ import annotations
+
+import html
+import threading
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QGroupBox, QTextEdit, QVBoxLayout
+
+from .common import AppContext, describe_error, hint_label, unique_job_name
+from .workers import run_async
+
+
+class LivePanel(QGroupBox):
+    finished = Signal(str, str)      # engine, job name: the transcript is ready
+    _state = Signal(object)          # a LiveState, from the session's thread
+
+    def __init__(self, ctx: AppContext, request: Callable[[], dict]):
+        super().__init__("Live dictation")
+        self.ctx, self.request = ctx, request
+        lay = QVBoxLayout(self)
+        self.enabled = QCheckBox("Show the words while I dictate, and make the job at Stop (local engine)")
+        self.enabled.setChecked(True)
+        self.enabled.setAccessibleName("Live dictation")
+        lay.addWidget(self.enabled)
+        self.text = QTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setAccessibleName("Live words")
+        self.text.setPlaceholderText("Words appear here as you speak; grey ones may still change.")
+        self.text.setMaximumHeight(140)
+        lay.addWidget(self.text)
+        self.status = hint_label()
+        self.status.setAccessibleName("Live dictation status")
+        lay.addWidget(self.status)
+        self._state.connect(self._show)
+        self.session = None
+        self._ready = threading.Event()
+        self._job: tuple | None = None   # (engine, params, vocabulary, feeder)
+
+    def _show(self, state) -> None:
+        settled, tentative = state.settled_text, state.tentative_text
+        self.text.setHtml(html.escape(settled) + (" " if settled and tentative else "") +
+                          (f'<span style="color:gray; font-style:italic">{html.escape(tentative)}</span>'
+                           if tentative else ""))
+        bar = self.text.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setProperty("role", "error" if error else "hint")
+        self.status.style().unpolish(self.status)
+        self.status.style().polish(self.status)
+
+    # -- recording starts ---------------------------------------------------------------
+    def started(self, recorder, path: Path) -> None:
+        self.session, self._job = None, None
+        self._ready.clear()
+        self.text.clear()
+        if not self.enabled.isChecked():
+            self._say("")
+            return
+        if recorder.channels != 1:
+            self._say("Live dictation is for one voice: record mono (two-channel recordings become a normal job).")
+            return
+        from ..live import job as live_job
+        from ..live.feed import Feeder
+
+        params = self._params(path)
+        try:
+            engine = self.ctx.engine("local")
+            decode, vocabulary = live_job.prepare(engine, params)
+        except Exception as exc:  # noqa: BLE001 - the recording goes on; the job form is still there
+            self._say(f"Live dictation is off for this recording: {describe_error(exc)}", error=True)
+            return
+        feeder = Feeder()
+        recorder.listeners.append(feeder)
+        self._job = (engine, params, vocabulary, feeder)
+        self._say("Loading the speech model…")
+
+        def work():
+            from ..live.session import LiveSession
+
+            model = live_job.load_model(engine)
+            self.session = LiveSession(model, decode, on_update=self._state.emit).start()
+            feeder.attach(self.session)
+            self._ready.set()
+
+        def failed(exc):
+            self._ready.set()
+            self._say(f"Live dictation stopped: {describe_error(exc)}", error=True)
+
+        run_async(work, lambda _: self._say("Listening…"), failed)
+
+    def _params(self, path: Path) -> dict:
+        """The job form's settings, as a dictation of this recording with a new neutral name."""
+        params = dict(self.request())
+        params.update(MedicalTranscriptionJobName=unique_job_name(), Type="DICTATION",
+                      Media={"MediaFileUri": Path(path).resolve().as_uri()})
+        params.pop("MediaFormat", None)
+        params.pop("MediaSampleRateHertz", None)
+        settings = {k: v for k, v in (params.get("Settings") or {}).items()
+                    if k not in ("ShowSpeakerLabels", "MaxSpeakerLabels", "ChannelIdentification")}
+        params.pop("Settings", None)
+        if settings:
+            params["Settings"] = settings
+        return params
+
+    # -- recording stops ----------------------------------------------------------------
+    def stopped(self, path: Path | None) -> bool:
+        """Make the job from the live passes; False when live dictation was not running."""
+        if self._job is None or path is None:
+            return False
+        engine, params, vocabulary, feeder = self._job
+        self._job = None
+        self._say("Finishing the transcript…")
+        ready = self._ready
+
+        def work():
+            from ..live import job as live_job
+
+            ready.wait(120)
+            if self.session is None:
+                raise RuntimeError("the speech model could not be loaded")
+            live_job.finish(engine, params, self.session, path, vocabulary)
+            return params["MedicalTranscriptionJobName"]
+
+        def done(name):
+            self.ctx.media.set("local", name, path)
+            self._say(f"Job {name} is ready: its transcript is open.")
+            self.ctx.jobs_changed.emit()
+            self.finished.emit("local", name)
+
+        def failed(exc):
+            self._say(f"The live job could not be made ({describe_error(exc)}); the recording is kept: "
+                      "use Transcribe to make a normal job.", error=True)
+
+        run_async(work, done, failed)
+        return True

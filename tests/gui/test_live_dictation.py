@@ -1,0 +1,38 @@
+"""Live dictation in the recorder (issue 14): words while the clinician speaks, the job at Stop.
+A real recording (jfk.flac) is played into the recorder's input at real-time pace; the real model."""
+
+from __future__ import annotations
+
+import functools
+
+from helpers import AUDIO, JFK_TEXT, wer
+
+
+def test_words_appear_while_dictating_and_the_job_is_ready_at_stop(make_window, qtbot):
+    from app.audio.recording import FileInputStream
+
+    w = make_window(restore=False)
+    w.recorder.add_input("Sample speech (test input)", functools.partial(FileInputStream, AUDIO / "jfk.flac",
+                                                                           speed=1.0))
+    w.recorder.channels.setCurrentIndex(w.recorder.channels.findData(1))
+    w.job_form.phi.setChecked(True)                       # the form's settings are the live job's
+    live = w.recorder.live
+    assert live.enabled.isChecked()
+    w.recorder.start()
+    qtbot.waitUntil(lambda: len(live.text.toPlainText().split()) >= 4, timeout=30000)   # while recording
+    assert w.recorder.is_recording
+    shown_early = live.text.toPlainText()
+    qtbot.waitUntil(lambda: w.recorder.recorder.elapsed >= 11.0, timeout=30000)
+    w.recorder.stop()
+    qtbot.waitUntil(lambda: w.current_page() == "Transcript" and w.editor.doc is not None, timeout=30000)
+    name = w.editor.job_name
+    engine = w.ctx.engine("local")
+    job = engine.get_medical_transcription_job(MedicalTranscriptionJobName=name)["MedicalTranscriptionJob"]
+    assert job["TranscriptionJobStatus"] == "COMPLETED" and job["Type"] == "DICTATION"
+    assert job["ContentIdentificationType"] == "PHI"
+    results = engine.get_transcript(name)["results"]
+    assert wer(JFK_TEXT, results["transcripts"][0]["transcript"]) < 0.2
+    assert "entities" in results and all(i.get("start_time") for i in results["items"]
+                                          if i["type"] == "pronunciation")
+    assert engine.media_path(name).exists()                # the recording is kept with the job
+    assert shown_early.split()[0].lower().strip(",.") in JFK_TEXT.lower()
