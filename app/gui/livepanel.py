@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import html
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QGroupBox, QTextEdit, QVBoxLayout
 
+from ..core.privacy import write_private
 from .common import AppContext, describe_error, hint_label, unique_job_name
 from .workers import run_async
+
+
+def settled_path(recording: Path) -> Path:
+    """Where the settled live words of a recording are kept until its job is made (crash safety)."""
+    return Path(recording).with_name(Path(recording).name + ".live.txt")
 
 
 class LivePanel(QGroupBox):
@@ -40,6 +47,8 @@ class LivePanel(QGroupBox):
         self.session = None
         self._ready = threading.Event()
         self._job: tuple | None = None   # (engine, params, vocabulary, feeder)
+        self._path: Path | None = None
+        self._saved_at = 0.0
 
     def _show(self, state) -> None:
         settled, tentative = state.settled_text, state.tentative_text
@@ -48,6 +57,25 @@ class LivePanel(QGroupBox):
                            if tentative else ""))
         bar = self.text.verticalScrollBar()
         bar.setValue(bar.maximum())
+        if self._path is not None and settled and time.monotonic() - self._saved_at > 2.0:
+            self._saved_at = time.monotonic()   # kept beside the recording: a crash loses no settled word
+            try:
+                write_private(settled_path(self._path), settled.encode("utf-8"))
+            except OSError:
+                pass
+
+    def offer_recovered(self, recording: Path) -> str:
+        """After a crash: show what had been dictated live into ``recording`` (and return it)."""
+        kept = settled_path(recording)
+        text = kept.read_text(encoding="utf-8") if kept.exists() else ""
+        if text:
+            self.text.setPlainText(text)
+            self._say("Recovered the words dictated before the interruption (settled only); the recording "
+                      "is kept: Transcribe it for the full transcript.")
+        return text
+
+    def forget(self, recording: Path) -> None:
+        settled_path(recording).unlink(missing_ok=True)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.status.setText(text)
@@ -57,7 +85,7 @@ class LivePanel(QGroupBox):
 
     # -- recording starts ---------------------------------------------------------------
     def started(self, recorder, path: Path) -> None:
-        self.session, self._job = None, None
+        self.session, self._job, self._path = None, None, Path(path)
         self._ready.clear()
         self.text.clear()
         if not self.enabled.isChecked():
@@ -116,6 +144,9 @@ class LivePanel(QGroupBox):
             return False
         engine, params, vocabulary, feeder = self._job
         self._job = None
+        if self.session is not None:
+            self._show(self.session.state())   # the last settled words are on disk before finishing
+            self._saved_at = 0.0
         self._say("Finishing the transcript…")
         ready = self._ready
 
@@ -129,6 +160,7 @@ class LivePanel(QGroupBox):
             return params["MedicalTranscriptionJobName"]
 
         def done(name):
+            self.forget(path)
             self.ctx.media.set("local", name, path)
             self._say(f"Job {name} is ready: its transcript is open.")
             self.ctx.jobs_changed.emit()

@@ -301,12 +301,14 @@ class RecorderView(QWidget):
         row.hide()
         self.last_path = path
         self.status.setText(f"Recovered {path.name} ({fmt_elapsed(item.duration)}).")
+        self.live.offer_recovered(path)
         self._update_buttons()
         self._hide_banner_if_empty()
         self.media_ready.emit(path)
 
     def _discard(self, item, row) -> None:
         recording.discard(item)
+        self.live.forget(item.path)
         row.hide()
         self._hide_banner_if_empty()
 

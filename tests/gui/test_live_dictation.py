@@ -36,3 +36,59 @@ def test_words_appear_while_dictating_and_the_job_is_ready_at_stop(make_window, 
                                           if i["type"] == "pronunciation")
     assert engine.media_path(name).exists()                # the recording is kept with the job
     assert shown_early.split()[0].lower().strip(",.") in JFK_TEXT.lower()
+
+
+CRASHING_APP = r"""
+import functools, os, sys, time
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+sys.path.insert(0, sys.argv[2])
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+from app.audio.recording import FileInputStream
+from app.gui.main import create_app
+from app.gui.window import MainWindow
+app = create_app([])
+w = MainWindow(Path(sys.argv[1]), restore=False)
+w.recorder.add_input("file", functools.partial(FileInputStream, Path(sys.argv[3]), speed=1.0))
+w.recorder.channels.setCurrentIndex(w.recorder.channels.findData(1))
+w.recorder.start()
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    app.processEvents()
+    time.sleep(0.05)
+    if list(Path(sys.argv[1], "recordings").glob("*.live.txt")):
+        print("SETTLED", flush=True)
+        break
+time.sleep(30)   # killed here, mid-dictation
+"""
+
+
+def test_a_crash_mid_dictation_offers_back_the_recording_and_the_settled_words(make_window, home, qtbot,
+                                                                                tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    script = tmp_path / "crash.py"
+    script.write_text(CRASHING_APP)
+    proc = subprocess.Popen([sys.executable, str(script), str(home), str(ROOT), str(AUDIO / "jfk.flac")],
+                            stdout=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        assert proc.stdout.readline().strip() == "SETTLED"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    kept = next((home / "recordings").glob("*.live.txt")).read_text()
+    assert len(kept.split()) >= 2
+    w = make_window(restore=False)
+    qtbot.waitUntil(lambda: w.recorder.banner.isVisibleTo(w.recorder), timeout=10000)
+    from PySide6.QtWidgets import QPushButton
+
+    recover = next(b for b in w.recorder.banner.findChildren(QPushButton) if b.text() == "Recover")
+    recover.click()
+    assert kept in w.recorder.live.text.toPlainText()
+    assert "interruption" in w.recorder.live.status.text()
+    assert w.recorder.last_path is not None and w.recorder.last_path.exists()
