@@ -44,6 +44,7 @@ def _count(n: int, one: str, many: str = "") -> str:
 
 class EditorView(QWidget):
     status_message = Signal(str)
+    document_opened = Signal()
 
     def __init__(self, ctx: AppContext, player: Player, parent=None):
         super().__init__(parent)
@@ -186,6 +187,7 @@ class EditorView(QWidget):
             self.turn_widgets.append(w)
         self.render_all()
         self.note_actions.refresh()
+        self.document_opened.emit()
 
     def _redact_toggled(self, on: bool) -> None:
         if on:

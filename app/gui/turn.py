@@ -105,6 +105,7 @@ class TurnWidget(QFrame):
         super().__init__()
         self.setObjectName("turn")
         self.editor, self.index = editor, index
+        self.doc = editor.doc   # the document this turn belongs to
         lay = QHBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)
         side = QVBoxLayout()
@@ -144,10 +145,15 @@ class TurnWidget(QFrame):
         return alternative_actions(self.alternatives.menu())
 
     def _renamed(self):
-        doc = self.editor.doc
+        doc = self.doc
+        if doc is None or self.index >= len(doc.turns):
+            return
         label = doc.turns[self.index]["label"]
         if self.speaker.text().strip() != doc.speaker_name(label):
-            self.editor.rename_speaker(label, self.speaker.text())
+            if doc is self.editor.doc:
+                self.editor.rename_speaker(label, self.speaker.text())
+            else:   # typed just before another transcript was opened: kept in its own document
+                doc.rename_speaker(label, self.speaker.text())
 
     def render(self, redact: bool) -> None:
         editor, doc, i = self.editor, self.editor.doc, self.index

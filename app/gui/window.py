@@ -93,6 +93,8 @@ class MainWindow(QMainWindow):
         self.importer.play_requested.connect(self._play_file)
         self.job_form.submitted.connect(self._submitted)
         self.jobs.open_requested.connect(self.open_transcript)
+        self._export_when_open: tuple[str, str] | None = None
+        self.editor.document_opened.connect(self._document_opened)
         self.jobs.rerun_requested.connect(self._rerun)
         self.editor.status_message.connect(lambda m: self.statusBar().showMessage(m, 4000))
         self.ctx.settings_changed.connect(self.recorder.refresh_devices)
@@ -138,7 +140,7 @@ class MainWindow(QMainWindow):
         action(m, "&Import audio…", lambda: (self.show_page("Import"), self.importer.choose()),
                QKeySequence.StandardKey.Open, "open_action")
         action(m, "&New job", self.new_job, QKeySequence.StandardKey.New)
-        action(m, "&Export…", self.editor.export, QKeySequence("Ctrl+E"))
+        action(m, "&Export…", self.export_anywhere, QKeySequence("Ctrl+E"))
         add_menu_actions(self, m, action)  # Copy note to clipboard, Send to EHR…, Note details…
         m.addSeparator()
         action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -217,6 +219,24 @@ class MainWindow(QMainWindow):
     def _rerun(self, engine: str, job: dict, local_path) -> None:
         self.job_form.load_request(engine, job, local_path)
         self.show_page("New job")
+
+    def export_anywhere(self) -> None:
+        """Ctrl+E: the open transcript, or on the Jobs page the selected completed job's."""
+        job = self.jobs.selected() if self.current_page() == "Jobs" else None
+        if job and job.get("TranscriptionJobStatus") == "COMPLETED":
+            key = (job["engine"], job["MedicalTranscriptionJobName"])
+            if key != (self.editor.engine_kind, self.editor.job_name) or self.editor.doc is None:
+                self._export_when_open = key
+                self.open_transcript(*key)
+                return
+        self.editor.export()
+
+    def _document_opened(self) -> None:
+        if self.current_page() == "Transcript" and self.editor.turn_widgets:
+            self.editor.turn_widgets[0].text.setFocus()   # ready to type, without the mouse
+        if self._export_when_open == (self.editor.engine_kind, self.editor.job_name):
+            self._export_when_open = None
+            self.editor.export()
 
     def open_transcript(self, engine: str, name: str) -> None:
         self.editor.open_job(engine, name)

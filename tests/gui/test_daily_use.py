@@ -401,3 +401,49 @@ def test_a_stalled_worker_is_said_in_the_window(make_window, home, qtbot, tmp_pa
     w.jobs.refresh()                       # said once, not at every poll
     qtbot.wait(1500)
     assert w.jobs.notifications.count(text) == 1
+
+
+def test_record_job_edit_export_with_no_mouse(make_window, qtbot, fake_mic, home):
+    """Ctrl+R, Ctrl+. (the live job opens ready to type), type, Ctrl+E, Enter: a Word file with the edit.
+    Then from the Jobs page, Ctrl+E on the selected job exports that job."""
+    import docx
+    from PySide6.QtWidgets import QApplication
+
+    w = make_window(restore=False)
+    w.recorder.add_input("Sample speech (test input)", fake_mic)
+    w.recorder.channels.setCurrentIndex(w.recorder.channels.findData(1))
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3000)
+
+    def keys(key, mod=Qt.KeyboardModifier.NoModifier):
+        qtbot.keyClick(QApplication.focusWidget() or w, key, mod)
+
+    keys(Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert w.recorder.is_recording
+    qtbot.waitUntil(lambda: w.recorder.recorder.elapsed >= 2.6, timeout=20000)   # 11 s at 4× pace
+    keys(Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier)
+    assert not w.recorder.is_recording
+    qtbot.waitUntil(lambda: w.current_page() == "Transcript" and w.editor.doc is not None
+                    and isinstance(QApplication.focusWidget(), type(w.editor.turn_widgets[0].text)), timeout=30000)
+    keys(Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(QApplication.focusWidget(), " Reviewed by Dr Okafor.")
+    keys(Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    dialog = w.editor.export_dialog
+    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.export_button.isEnabled(), timeout=10000)
+    target = dialog.path.text()
+    keys(Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: __import__("os").path.exists(target), timeout=20000)
+    text = "\n".join(p.text for p in docx.Document(target).paragraphs)
+    assert "Reviewed by Dr Okafor." in text
+    dialog.close()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3000)
+    # from the Jobs list: Enter-selected job, Ctrl+E exports it
+    name = w.editor.job_name
+    w.editor.set_document(__import__("app.core.document", fromlist=["x"]).TranscriptDocument(
+        __import__("helpers").conversation_transcript()), None)
+    keys(Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert w.current_page() == "Jobs"
+    qtbot.waitUntil(lambda: w.jobs.select("local", name), timeout=10000)
+    keys(Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: w.editor.job_name == name and w.editor.export_dialog.isVisible(), timeout=20000)
