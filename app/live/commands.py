@@ -155,9 +155,11 @@ def apply_commands(items: list[dict], sections=None, *, pause: float = PAUSE) ->
     consumed_prev = False
     skip_punct: set[int] = set()
 
-    def drop_trailing_punct() -> list[str]:
+    def drop_trailing_punct(brackets: bool = False) -> list[str]:
+        """Remove the marks at the end (Whisper's, or a command's that the next one replaces);
+        a bracket stays unless ``brackets``."""
         dropped = []
-        while out and out[-1]["type"] == "punctuation":
+        while out and out[-1]["type"] == "punctuation" and (brackets or out[-1]["content"] not in "()"):
             dropped.append(out.pop()["content"])
         return dropped
 
@@ -253,8 +255,10 @@ def apply_commands(items: list[dict], sections=None, *, pause: float = PAUSE) ->
                 pending_break = value
             capitalise = True
         elif value == "scratch":
-            drop_trailing_punct()
+            drop_trailing_punct(brackets=True)
             while out and out[-1]["type"] == "pronunciation":
+                out.pop()
+            if out and out[-1]["content"] == "(":  # the phrase was the bracket's
                 out.pop()
             reopen_events(len(out))
             capitalise = not out or out[-1]["content"] in _SENTENCE_END or pending_break is not None
