@@ -74,6 +74,8 @@ def score(name: str, script: str, items: list[dict], template=None) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="tiny.en")
+    parser.add_argument("--voice", default="en-us", help="espeak-ng voice (default en-us)")
+    parser.add_argument("--speed", type=int, default=160, help="espeak-ng words per minute (default 160)")
     parser.add_argument("--keep", type=Path, help="keep the rendered audio and transcripts here")
     parser.add_argument("--rescore", type=Path, help="score the transcripts a --keep run left in this folder")
     args = parser.parse_args(argv)
@@ -87,7 +89,7 @@ def main(argv=None) -> int:
         engine = LocalEngine(base=home, settings=Settings(voice_commands=False), model=args.model)
         heard = {}
         for name, script in SCRIPTS.items():
-            audio = render(script, work / f"{name}.wav")
+            audio = render(script, work / f"{name}.wav", voice=args.voice, speed=args.speed)
             uri = engine.put_media(audio, key=f"voice-commands/{name}.wav")
             job = f"voice-commands-{name}"
             engine.start_medical_transcription_job(**job_request(job, uri))

@@ -60,7 +60,7 @@ postoperative perioperative postpartum neonatal washout grace time sigmoid trans
 descending distal proximal spastic irritable his/her semi full open close
 """.split())
 _SENTENCE_END = ".?!"
-_STRENGTH = {"line_break": 1, "paragraph_break": 2, "bullet": 3}
+_ORDER = ("paragraph_break", "line_break", "bullet")  # events at one item, in this order
 
 
 def norm(word: str) -> str:
@@ -146,7 +146,7 @@ def apply_commands(items: list[dict], sections=None, *, pause: float = PAUSE) ->
 
     out: list[dict] = []
     result = CommandResult(out)
-    pending_break: str | None = None
+    pending: set[str] = set()  # breaks before the next word
     pending_section: str | None = titles[0] if titles else None
     current_section: str | None = None
     capitalise = False
@@ -165,9 +165,9 @@ def apply_commands(items: list[dict], sections=None, *, pause: float = PAUSE) ->
 
     def reopen_events(floor: int) -> None:
         """Events at items that a "scratch that" removed apply to the next word instead."""
-        nonlocal pending_break, pending_section, current_section
+        nonlocal pending_section, current_section
         while result.layout and result.layout[-1]["item"] >= floor:
-            pending_break = result.layout.pop()["type"]
+            pending.add(result.layout.pop()["type"])
         while result.sections and result.sections[-1]["start_item"] >= floor:
             pending_section = result.sections.pop()["title"]
             current_section = result.sections[-1]["title"] if result.sections else None
@@ -212,14 +212,18 @@ def apply_commands(items: list[dict], sections=None, *, pause: float = PAUSE) ->
                 result.sections.append({"title": pending_section, "start_item": len(out), "end_item": len(out)})
                 current_section = pending_section
                 if out:  # a new section starts a new paragraph
-                    pending_break = "bullet" if pending_break == "bullet" else "paragraph_break"
+                    pending.add("paragraph_break")
             pending_section = None
-            if pending_break and (out or pending_break == "bullet"):
-                result.layout.append({"type": pending_break, "item": len(out)})
+            if pending & {"paragraph_break", "bullet"}:
+                pending.discard("line_break")  # a paragraph break or a bullet is also a new line
+            if not out:
+                pending &= {"bullet"}
+            if pending:
+                result.layout.extend({"type": kind, "item": len(out)} for kind in _ORDER if kind in pending)
                 block += 1  # the words after a break are a new audio segment
                 if "_segment" in item:
                     new["_segment"] = (item["_segment"], block)
-            pending_break = None
+            pending.clear()
             out.append(new)
             consumed_prev = False
             w += 1
@@ -251,8 +255,7 @@ def apply_commands(items: list[dict], sections=None, *, pause: float = PAUSE) ->
                 capitalise = value in _SENTENCE_END
                 lowercase = not capitalise and any(m in _SENTENCE_END for m in whisper_after)
         elif kind == "layout":
-            if pending_break is None or _STRENGTH[value] > _STRENGTH[pending_break]:
-                pending_break = value
+            pending.add(value)
             capitalise = True
         elif value == "scratch":
             drop_trailing_punct(brackets=True)
@@ -261,7 +264,7 @@ def apply_commands(items: list[dict], sections=None, *, pause: float = PAUSE) ->
             if out and out[-1]["content"] == "(":  # the phrase was the bracket's
                 out.pop()
             reopen_events(len(out))
-            capitalise = not out or out[-1]["content"] in _SENTENCE_END or pending_break is not None
+            capitalise = not out or out[-1]["content"] in _SENTENCE_END or bool(pending)
         elif value == "next_field" or kind == "goto":
             if value == "next_field":
                 at = titles.index(current_section) if current_section in titles else -1
@@ -298,22 +301,26 @@ def apply_commands(items: list[dict], sections=None, *, pause: float = PAUSE) ->
 
 def layout_text(items: list[dict], layout: list[dict] | None = None) -> str:
     """The transcript text: words and punctuation as AWS joins them ("(" glued to the next word),
-    with ``\\n`` for a line break, ``\\n\\n`` for a paragraph break and ``\\n• `` for a bullet."""
-    breaks = {e["item"]: e["type"] for e in layout or []}
+    with ``\\n`` for a line break, ``\\n\\n`` for a paragraph break and ``\\n• `` for a bullet
+    (``\\n\\n• `` for a bullet that starts a paragraph or a section)."""
+    breaks: dict[int, set[str]] = {}
+    for event in layout or []:
+        breaks.setdefault(event["item"], set()).add(event["type"])
     text = ""
     glue = True
     for n, item in enumerate(items):
-        kind = breaks.get(n)
-        if kind:
-            text = text.rstrip(" ") + {"line_break": "\n", "paragraph_break": "\n\n", "bullet": "\n• "}[kind]
+        kinds = breaks.get(n)
+        if kinds:
+            text = text.rstrip(" ")
+            if n:
+                text += "\n\n" if "paragraph_break" in kinds else "\n"
+            text += "• " if "bullet" in kinds else ""
             glue = True
         if item["type"] == "punctuation" and item["content"] != "(":
             text += item["content"]
             continue
         text += ("" if glue or not text else " ") + item["content"]
         glue = item["content"] == "("
-    if breaks.get(0) == "bullet":
-        text = "• " + text.lstrip("\n• ")
     return text
 
 

@@ -136,9 +136,10 @@ def transcribe_job(request: dict, channels: list[np.ndarray], model, *,
         from ..live.commands import apply_commands
         from ..live.templates import Template
 
-        commands = apply_commands(items, Template.from_dict(template).sections if template else None)
+        sections = Template.from_dict(template).sections if template else None
+        commands = apply_commands(items, sections)
         items = commands.items
-        alternative_segments = _commands_in_alternatives(alternative_segments)
+        alternative_segments = _commands_in_alternatives(alternative_segments, sections)
     groups = _groups(items)
     for item in items:
         del item["_segment"]
@@ -176,7 +177,7 @@ def transcribe_job(request: dict, channels: list[np.ndarray], model, *,
     return doc
 
 
-def _commands_in_alternatives(entries: list[dict]) -> list[dict]:
+def _commands_in_alternatives(entries: list[dict], sections=None) -> list[dict]:
     """results.segments with the voice commands applied to every alternative, as to the items."""
     from ..live.commands import apply_commands, layout_text
 
@@ -187,7 +188,7 @@ def _commands_in_alternatives(entries: list[dict]) -> list[dict]:
             raw = [{"type": i["type"], "content": i["content"], "confidence": float(i["confidence"]),
                     **({"start": float(i["start_time"]), "end": float(i["end_time"])}
                        if i["type"] == "pronunciation" else {})} for i in alt["items"]]
-            done = apply_commands(raw).items
+            done = apply_commands(raw, sections).items
             if not any(i["type"] == "pronunciation" for i in done):
                 continue
             alternatives.append({"transcript": layout_text(done), "items": [
