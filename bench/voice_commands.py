@@ -6,7 +6,7 @@ and how many look-alike phrases ("the period of the infection", "colon cancer") 
 Each dictation of tests/live/dictations.py is rendered with espeak-ng and run through the real
 local engine with voice commands off (the raw words and times); the command grammar is then
 applied to those items (exactly what the pipeline does with the setting on) and compared with
-the script. The last line reads ``voice commands: X/Y applied right, Z false triggers,
+the script. The last line reads ``voice commands: X/Y applied right (H heard as said), Z false triggers,
 look-alikes kept as text A/B (C of D misheard as other words)``.
 """
 
@@ -64,7 +64,14 @@ def score(name: str, script: str, items: list[dict], template=None) -> dict:
     looks = lookalikes_in(script)
     heard_looks = [look for look in looks if f" {look.lower()} " in raw]
     kept = [look for look in heard_looks if final.count(f" {look.lower()} ") >= 1]
-    return {"name": name, "commands": len(want), "right": right, "false": len(got) - right,
+    # the commands whose words the recogniser got right (so that the grammar could apply them)
+    heard_commands = 0
+    spoken_commands = [c for c in commands_in(script)]
+    for phrase in set(spoken_commands):
+        said = spoken_commands.count(phrase)
+        in_text = raw.count(f" {phrase} ") - sum(f" {look} ".count(f" {phrase} ") for look in looks)
+        heard_commands += max(0, min(said, in_text))
+    return {"name": name, "commands": len(want), "right": right, "heard_commands": heard_commands, "false": len(got) - right,
             "missed": [c for c in want if c not in got] if right < len(want) else [],
             "lookalikes": len(looks), "heard": len(heard_looks), "kept": len(kept), "text": text,
             "raw": " ".join(i["alternatives"][0]["content"] if i["type"] == "pronunciation"
@@ -103,18 +110,20 @@ def main(argv=None) -> int:
 
 def report(heard: dict[str, list[dict]]) -> int:
     soap = get_template("soap")
-    totals = {"commands": 0, "right": 0, "false": 0, "lookalikes": 0, "heard": 0, "kept": 0}
+    totals = {"commands": 0, "heard_commands": 0, "right": 0, "false": 0, "lookalikes": 0, "heard": 0, "kept": 0}
     for name, items in heard.items():
         script = SCRIPTS[name]
         row = score(name, script, items, soap if name == "soap" else None)
         for key in totals:
             totals[key] += row[key]
-        print(f"{name}: commands {row['right']}/{row['commands']} right, {row['false']} false, "
+        print(f"{name}: commands {row['right']}/{row['commands']} right ({row['heard_commands']} heard as said), "
+              f"{row['false']} false, "
               f"missed {row['missed']}; look-alikes kept {row['kept']}/{row['heard']} "
               f"(of {row['lookalikes']}, {row['lookalikes'] - row['heard']} misheard as other words)")
         print(f"  heard: {row['raw']}")
         print(f"  text:  {row['text']!r}")
-    print(f"voice commands: {totals['right']}/{totals['commands']} applied right, {totals['false']} false triggers, "
+    print(f"voice commands: {totals['right']}/{totals['commands']} applied right ({totals['heard_commands']} heard as "
+          f"said), {totals['false']} false triggers, "
           f"look-alikes kept as text {totals['kept']}/{totals['heard']} "
           f"({totals['lookalikes'] - totals['heard']} of {totals['lookalikes']} misheard as other words)")
     return 0

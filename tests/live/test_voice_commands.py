@@ -173,3 +173,13 @@ def test_audio_segments_split_at_breaks():
     items = [{**i, "_segment": 1} for i in spoken("one | period | new paragraph | two | bullet | three")]
     done = apply_commands(items)
     assert [i["_segment"] for i in done.items if i["type"] == "pronunciation"] == [(1, 0), (1, 1), (1, 2)]
+
+
+def test_next_field_counts_from_where_the_dictation_is():
+    soap = get_template("soap").sections
+    # at the start the dictation is in the first section: "next field" is the second
+    _, done = run(spoken("next field | lungs clear | next field | next field | rest"), soap)
+    assert [s["title"] for s in done.sections] == ["Objective", "Plan"]
+    # past the last section it stays there
+    _, done = run(spoken("go to plan | rest | next field | fluids"), soap)
+    assert [s["title"] for s in done.sections] == ["Plan"]
