@@ -24,7 +24,9 @@ COMMAND_WORDS = {"period", "paragraph", "field", "bracket", "scratch"}
 
 
 def internal(items):
-    return [{"type": i["type"], "content": i["alternatives"][0]["content"]} for i in items]
+    """AWS items (or results.segments' alternative items) as the grammar's items."""
+    return [{"type": i["type"], "content": i["alternatives"][0]["content"] if "alternatives" in i else i["content"]}
+            for i in items]
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +141,22 @@ def test_an_unknown_template_is_refused_before_any_work(shared_home):
                                                              Tags=[{"Key": "clinscribe:template", "Value": "nope"}]))
     assert info.value.response["Error"]["Code"] == "BadRequestException"
     assert "There is no template 'nope'" in info.value.response["Error"]["Message"]
+
+
+def test_alternatives_and_phi_follow_the_commands(shared_home, dictation):
+    results = run(LocalEngine(base=shared_home), "voice-commands-alternatives", dictation, Tags=TEMPLATE,
+                  ContentIdentificationType="PHI", Settings={"ShowAlternatives": True, "MaxAlternatives": 2})["results"]
+    items = results["items"]
+    for entry in results["segments"]:  # the first alternative is the transcript: the same words and marks
+        first = entry["alternatives"][0]
+        lo, hi = float(entry["start_time"]), float(entry["end_time"])
+        mine = [i["alternatives"][0]["content"] for i in items
+                if i["type"] == "pronunciation" and lo <= float(i["start_time"]) < hi]
+        assert [i["content"] for i in first["items"] if i["type"] == "pronunciation"] == mine
+        for alt in entry["alternatives"]:
+            said = {i["content"].lower().strip(".,") for i in alt["items"] if i["type"] == "pronunciation"}
+            assert not {"period", "paragraph", "field"} & said
+            assert alt["transcript"] == layout_text(internal(alt["items"]))
+    words = {(i["start_time"], i["end_time"]) for i in items if i["type"] == "pronunciation"}
+    for entity in results["entities"]:  # PHI is found in the words that stay
+        assert any(float(entity["start_time"]) <= float(s) < float(entity["end_time"]) + 0.01 for s, _ in words)

@@ -70,3 +70,29 @@ def test_a_job_keeps_a_snapshot_of_its_template():
     soap = get_template("soap")
     again = templates.Template.from_dict(json.loads(json.dumps(soap.to_dict())))
     assert again.sections == soap.sections and again.id == "soap"
+
+
+def _cli(home, *args):
+    import os
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, cwd=ROOT,
+                          env=dict(os.environ, CLINSCRIBE_HOME=str(home)), timeout=120)
+
+
+def test_cli_lists_templates_and_switches_voice_commands(tmp_path):
+    proc = _cli(tmp_path, "templates")
+    assert proc.returncode == 0, proc.stderr
+    assert "soap: SOAP note (Subjective, Objective, Assessment, Plan)" in proc.stdout
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "broken.json").write_text('{"name": "B"}')
+    proc = _cli(tmp_path, "templates")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert [line for line in proc.stderr.splitlines() if line.startswith("skipped")] == [
+        f"skipped {tmp_path / 'templates' / 'broken.json'}: 'sections' must be a non-empty list."]
+    proc = _cli(tmp_path, "settings", "--voice-commands", "false")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "settings.json").read_text())["voice_commands"] is False
