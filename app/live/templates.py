@@ -130,9 +130,11 @@ def available_templates(home: Path | None = None) -> tuple[dict[str, Template], 
     found: dict[str, Template] = {}
     problems: list[str] = []
     folders = [_templates_dir()] + ([Path(home) / "templates"] if home is not None else [])
-    for folder in folders:
+    for n, folder in enumerate(folders):
         if not folder.is_dir():
             continue
+        if n:  # the user's folder, like the rest of the home: owner-only (tightened if need be)
+            user_templates_dir(home)
         for path in sorted(folder.glob("*.json")):
             try:
                 found[path.stem] = load_template_file(path)

@@ -43,9 +43,10 @@ def test_user_templates_win_and_are_owner_only(tmp_path):
 ])
 def test_a_bad_user_template_is_one_clear_line(tmp_path, body, message):
     folder = tmp_path / "templates"
-    folder.mkdir()
+    folder.mkdir(mode=0o755)
     (folder / "mine.json").write_text(body)
     found, problems = available_templates(tmp_path)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700  # tightened like the rest of the home
     assert "mine" not in found and "soap" in found  # the others still load
     assert len(problems) == 1 and message in problems[0] and "\n" not in problems[0]
     assert str(folder / "mine.json") in problems[0]
