@@ -323,6 +323,21 @@ def cmd_put_object(args) -> int:
     return 0
 
 
+def cmd_templates(args) -> int:
+    """The shipped and the user's note templates; a file that cannot be used is one line on stderr."""
+    from .core.config import home
+    from .live.templates import TEMPLATE_TAG, available_templates
+
+    found, problems = available_templates(home())
+    for template_id, template in sorted(found.items()):
+        print(f"{template_id}: {template.name} ({', '.join(s.title for s in template.sections)})")
+    for problem in problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    print(f"Choose one for a job with the tag Key={TEMPLATE_TAG},Value=<id>; add your own as "
+          f"{home() / 'templates'}/<id>.json", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def cmd_settings(args) -> int:
     from dataclasses import asdict
 
@@ -332,10 +347,10 @@ def cmd_settings(args) -> int:
     changed = False
     for key in ("engine", "model", "device", "compute_type", "storage_root", "default_input_bucket",
                 "default_output_bucket", "aws_region", "aws_profile", "aws_endpoint_url", "aws_input_bucket",
-                "aws_input_prefix", "encrypt_audio"):
+                "aws_input_prefix", "encrypt_audio", "voice_commands"):
         value = getattr(args, f"set_{key}", None)
         if value is not None:
-            setattr(settings, key, value == "true" if key == "encrypt_audio" else value)
+            setattr(settings, key, value == "true" if key in ("encrypt_audio", "voice_commands") else value)
             changed = True
     if changed:
         if settings.engine == "local":
@@ -515,7 +530,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--aws-input-prefix", dest="set_aws_input_prefix")
     p.add_argument("--encrypt-audio", dest="set_encrypt_audio", choices=("true", "false"),
                    help="seal recordings and bucket audio at rest with the local key clinscribe-audio")
+    p.add_argument("--voice-commands", dest="set_voice_commands", choices=("true", "false"),
+                   help='DICTATION jobs on the local engine: apply "period", "new paragraph", "next field"...')
     p.set_defaults(func=cmd_settings)
+
+    p = sub.add_parser("templates", help="list the note templates a job can choose (tag clinscribe:template)")
+    p.set_defaults(func=cmd_templates)
 
     p = sub.add_parser("aws-login", help="store AWS access keys in the OS keyring (asks for them; never on the command line)")
     p.add_argument("--with-session-token", action="store_true", help="also ask for a session token")

@@ -51,6 +51,7 @@ class Settings:
     aws_input_bucket: str = ""
     aws_input_prefix: str = "clinscribe/"
     worker_stall_seconds: float = 300.0  # a local worker with no progress this long is replaced
+    voice_commands: bool = True      # DICTATION jobs (local engine): "period", "new paragraph", "next field"... applied
     encrypt_audio: bool = False      # recordings and bucket audio sealed at rest (key clinscribe-audio, in the keyring)
     note_author: str = ""            # export: the reviewing clinician's name on notes (default of a note header)
     note_author_id: str = ""         # export: the author's identifier, e.g. an NPI

@@ -67,13 +67,20 @@ def tokenize(text: str) -> list[dict]:
     return out
 
 
+def _opens(tok: dict) -> bool:
+    """An opening bracket (a voice command's "("): glued to the word after it, not before."""
+    return tok["type"] == "punctuation" and tok["content"] == "("
+
+
 def join_tokens(tokens: list[dict]) -> str:
     parts: list[str] = []
+    glue = False
     for tok in tokens:
-        if tok["type"] == "punctuation" and parts:
+        if (tok["type"] == "punctuation" and not _opens(tok) or glue) and parts:
             parts[-1] += tok["content"]
         else:
             parts.append(tok["content"])
+        glue = _opens(tok)
     return " ".join(parts)
 
 
@@ -81,9 +88,8 @@ def token_offsets(tokens: list[dict]) -> list[tuple[int, int]]:
     """(start, end) character offsets of each token in :func:`join_tokens`' text."""
     out, pos = [], 0
     for i, tok in enumerate(tokens):
-        if tok["type"] != "punctuation" or i == 0:
-            if i:
-                pos += 1  # the space
+        if i and (tok["type"] != "punctuation" or _opens(tok)) and not _opens(tokens[i - 1]):
+            pos += 1  # the space
         out.append((pos, pos + len(tok["content"])))
         pos += len(tok["content"])
     return out
@@ -121,6 +127,10 @@ class TranscriptDocument:
         self.segments = [Segment(i, _f(s.get("start_time")) or 0.0, _f(s.get("end_time")) or 0.0,
                                  list(s.get("alternatives") or []), s.get("channel_label") or None)
                          for i, s in enumerate(results.get("segments") or [])]
+        # template sections (results.sections of a dictation with a template, app/live/templates.py):
+        # (title, first item, last item); each turn records its section as turn["section"]
+        self.sections = [(str(s.get("title", "")), int(s.get("start_item", 0)), int(s.get("end_item", -1)))
+                         for s in results.get("sections") or [] if isinstance(s, dict)]
         self.state = self._initial_state(results)
         if self.path and self.path.exists():
             try:
@@ -157,12 +167,19 @@ class TranscriptDocument:
         turns: list[dict] = []
         segments = results.get("audio_segments") or []
         by_id = {it.get("id", i): it for i, it in enumerate(items)}
+        bullets = {e.get("item") for e in results.get("layout") or [] if e.get("type") == "bullet"}
         if segments and all("items" in s for s in segments):
             for seg in segments:
                 toks = [self._token(by_id[i]) for i in seg["items"] if i in by_id]
                 label = seg.get("speaker_label") or seg.get("channel_label") or ""
                 if toks:
                     turns.append({"label": label, "tokens": toks})
+                    first = seg["items"][0]
+                    section = next((t for t, a, b in self.sections if a <= first <= b), None)
+                    if section:
+                        turns[-1]["section"] = section
+                    if first in bullets:
+                        turns[-1]["bullet"] = True
         else:
             speakers = _speaker_labels(results, items)
             channels = _channel_labels(results, items)

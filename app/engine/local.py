@@ -237,6 +237,19 @@ class LocalEngine(TranscriptionEngine):
                          "Wait until it is READY (or fix its file) and try your request again.", START)
         return rec.content.decode("utf-8")
 
+    def _template_for(self, params: dict) -> dict | None:
+        """The note template the job's ``clinscribe:template`` tag names (snapshotted with the job)."""
+        from ..live.templates import TemplateError, get_template, template_of_request
+
+        name = template_of_request(params)
+        if not name:
+            return None
+        try:
+            return get_template(name, self.home).to_dict()
+        except TemplateError as exc:
+            raise _error("BadRequestException", f"{exc} Check the clinscribe:template tag and try your "
+                         "request again.", START) from None
+
     def _writable(self, operation: str) -> None:
         if self.read_only:
             raise homestate.read_only_error(self.home, operation)
@@ -246,6 +259,7 @@ class LocalEngine(TranscriptionEngine):
         self._writable(START)
         homestate.refuse_overwrite(self.objects, self.store, params)  # never overwrite a transcript
         vocabulary = self._vocabulary_for(params)
+        template = self._template_for(params)
         try:
             self.objects.resolve(params["Media"]["MediaFileUri"])
         except ObjectNotFound:
@@ -261,6 +275,7 @@ class LocalEngine(TranscriptionEngine):
             "compute_type": self.compute_type, "storage_root": str(self.objects.root),
             "max_media_bytes": self.max_media_bytes, "account_id": LOCAL_ACCOUNT_ID,
             "decode": self.decode, "vocabulary": vocabulary, "kms_home": str(self.home),
+            "voice_commands": bool(self.settings.voice_commands), "template": template,
         }
         if params.get("OutputEncryptionKMSKeyId"):
             self._kms_key(params["OutputEncryptionKMSKeyId"])

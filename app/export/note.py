@@ -182,12 +182,18 @@ class Note:
 def _chunks(tokens: list[dict]) -> tuple[list[tuple[str, float | None]], list[tuple[float | None, float | None]]]:
     words: list[tuple[str, float | None]] = []
     times: list[tuple[float | None, float | None]] = []
+    glue = False  # after an opening bracket: the word is glued to it and keeps its confidence and time
     for tok in tokens:
-        if tok["type"] == "punctuation" and words:
+        opens = tok["type"] == "punctuation" and tok["content"] == "("
+        if glue and words:
+            words[-1] = (words[-1][0] + tok["content"], tok.get("confidence"))
+            times[-1] = (tok.get("start"), tok.get("end"))
+        elif tok["type"] == "punctuation" and not opens and words:
             words[-1] = (words[-1][0] + tok["content"], words[-1][1])
-            continue
-        words.append((tok["content"], tok.get("confidence")))
-        times.append((tok.get("start"), tok.get("end")))
+        else:
+            words.append((tok["content"], tok.get("confidence")))
+            times.append((tok.get("start"), tok.get("end")))
+        glue = opens
     return words, times
 
 
@@ -214,8 +220,11 @@ def build_note(doc: TranscriptDocument, header: NoteHeader, *, redact: bool = Fa
         tokens = doc.redacted_tokens(i) if redact else turn["tokens"]
         words, times = _chunks(tokens)
         start, end = doc.turn_span(i)
-        paragraphs.append(Paragraph(speaker=speaker(turn["label"]) if named else "",
-                                    text=join_tokens(tokens), start=start, end=end, words=words, times=times))
+        text = join_tokens(tokens)
+        if turn.get("bullet"):  # a dictated "bullet": the paragraph is a list item
+            text, words, times = f"• {text}", [("•", None), *words], [(None, None), *times]
+        paragraphs.append(Paragraph(speaker=speaker(turn["label"]) if named else "", text=text, start=start,
+                                    end=end, section=turn.get("section"), words=words, times=times))
     created = created or datetime.now().astimezone()
     note = Note(header=header, job_name=doc.job_name, engine=doc.engine, paragraphs=paragraphs, redacted=redact,
                 created=created, title="")

@@ -1,1 +1,1 @@
-"""Live dictation: incremental transcription while recording (session.py) and its job (job.py)."""
+"""Live dictation (session, feed, job) and what batch dictations share with it: voice commands, templates."""

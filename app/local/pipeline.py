@@ -11,7 +11,11 @@ tests can call it directly. Each Settings feature is one step:
   segments that follow the diarizer's turns;
 - ShowAlternatives: the beam's other hypotheses for every segment, the first being the
   transcript itself (app/local/alternatives.py);
-- ContentIdentificationType=PHI: PHI entities found in the words.
+- ContentIdentificationType=PHI: PHI entities found in the words;
+- Type=DICTATION with the voice_commands setting: spoken commands ("period", "new paragraph",
+  "scratch that", "next field"...) applied to the items before PHI, segments and the text are
+  built (app/live/commands.py); with a template (tag ``clinscribe:template``) the dictation is
+  sorted into its sections, listed in ``results.sections``; breaks and bullets in ``results.layout``.
 
 Speech the decoder could not turn into words even on a second, focused pass is listed in
 ``results.untranscribed_speech`` (a ClinScribe extension: start and end times, and the
@@ -61,7 +65,8 @@ def transcribe_job(request: dict, channels: list[np.ndarray], model, *,
                    progress: Callable[[float], None] | None = None,
                    account_id: str = LOCAL_ACCOUNT_ID,
                    vocabulary_text: str | None = None,
-                   decoded: list | None = None) -> dict:
+                   decoded: list | None = None,
+                   voice_commands: bool = True, template: dict | None = None) -> dict:
     """The AWS transcript document for ``request`` over the decoded ``channels``. ``decoded``: the
     speech already decoded, one Transcription per source (live dictation), instead of decoding here."""
     settings = request.get("Settings") or {}
@@ -128,6 +133,15 @@ def transcribe_job(request: dict, channels: list[np.ndarray], model, *,
             item["speaker"] = speaker  # punctuation takes its word's speaker
 
     items = _order(items)
+    commands = None
+    if voice_commands and request.get("Type") == "DICTATION":
+        from ..live.commands import apply_commands
+        from ..live.templates import Template
+
+        sections = Template.from_dict(template).sections if template else None
+        commands = apply_commands(items, sections)
+        items = commands.items
+        alternative_segments = _commands_in_alternatives(alternative_segments, sections)
     groups = _groups(items)
     for item in items:
         del item["_segment"]
@@ -148,4 +162,42 @@ def transcribe_job(request: dict, channels: list[np.ndarray], model, *,
         extra["entities"] = detect_phi(words)
     if untranscribed:
         extra["untranscribed_speech"] = sorted(untranscribed, key=lambda u: float(u["start_time"]))
-    return transcript.build(request["MedicalTranscriptionJobName"], account_id, items, groups, extra)
+    if commands is not None:
+        if commands.layout:
+            extra["layout"] = commands.layout
+        if template:
+            extra["template"] = {"id": template.get("id", ""), "name": template.get("name", "")}
+            extra["sections"] = commands.sections
+    doc = transcript.build(request["MedicalTranscriptionJobName"], account_id, items, groups, extra)
+    if commands is not None:  # the text with its breaks, "(" glued to the word after it
+        from ..live.commands import layout_text
+
+        results = doc["results"]
+        results["transcripts"][0]["transcript"] = layout_text(items, commands.layout)
+        for segment, group in zip(results["audio_segments"], groups):
+            segment["transcript"] = layout_text([items[i] for i in group])
+    return doc
+
+
+def _commands_in_alternatives(entries: list[dict], sections=None) -> list[dict]:
+    """results.segments with the voice commands applied to every alternative, as to the items."""
+    from ..live.commands import apply_commands, layout_text
+
+    out = []
+    for entry in entries:
+        alternatives = []
+        for alt in entry["alternatives"]:
+            raw = [{"type": i["type"], "content": i["content"], "confidence": float(i["confidence"]),
+                    **({"start": float(i["start_time"]), "end": float(i["end_time"])}
+                       if i["type"] == "pronunciation" else {})} for i in alt["items"]]
+            done = apply_commands(raw, sections).items
+            if not any(i["type"] == "pronunciation" for i in done):
+                continue
+            alternatives.append({"transcript": layout_text(done), "items": [
+                {**({"start_time": transcript.fmt_time(i["start"]), "end_time": transcript.fmt_time(i["end"])}
+                    if i["type"] == "pronunciation" else {}),
+                 "confidence": transcript.fmt_confidence(i["confidence"]) if i["type"] == "pronunciation" else "0.0",
+                 "content": i["content"], "type": i["type"]} for i in done]})
+        if alternatives:
+            out.append({**entry, "alternatives": alternatives})
+    return out

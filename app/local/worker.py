@@ -117,7 +117,9 @@ def _run_job(store: JobStore, job: JobRecord, beat: Beat) -> None:
         decode = asr.DecodeOptions(**options.get("decode", {}))
         doc = pipeline.transcribe_job(request, channels, model, decode=decode, progress=progress,
                                       account_id=options.get("account_id", pipeline.LOCAL_ACCOUNT_ID),
-                                      vocabulary_text=options.get("vocabulary"))
+                                      vocabulary_text=options.get("vocabulary"),
+                                      voice_commands=options.get("voice_commands", True),
+                                      template=options.get("template"))
         key = output_key(request["MedicalTranscriptionJobName"], request.get("OutputKey"))
         body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
         if request.get("OutputEncryptionKMSKeyId"):
