@@ -19,6 +19,12 @@ from .session import LiveSession
 
 
 def prepare(engine, params: dict) -> tuple[asr.DecodeOptions, str | None]:
+    """(Also resolves the job's template tag: an unknown template is refused before the first word.)"""
+    engine._template_for(params)
+    return _prepare(engine, params)
+
+
+def _prepare(engine, params: dict) -> tuple[asr.DecodeOptions, str | None]:
     """Check the job's request before the first word (AWS's rules, no name taken or overwritten) and
     return the decoding options and vocabulary text the live passes use."""
     validate(START, params, allow_file_uri=True)
@@ -60,7 +66,8 @@ def finish(engine, params: dict, session: LiveSession, recording: Path, vocabula
     model = model or session.model
     doc = pipeline.transcribe_job(params, [audio], model, decode=session.decode,
                                   account_id=pipeline.LOCAL_ACCOUNT_ID, vocabulary_text=vocabulary,
-                                  decoded=[transcription])
+                                  decoded=[transcription], voice_commands=bool(engine.settings.voice_commands),
+                                  template=engine._template_for(params))
     name = params["MedicalTranscriptionJobName"]
     request = dict(params, Media={"MediaFileUri": engine.put_media(Path(recording), key=f"live/{name}/"
                                                                    f"{Path(recording).name}")})
