@@ -96,7 +96,7 @@ class JobForm(JobFields, QWidget):
             w.textChanged.connect(self.revalidate)
         for w in (self.max_speakers, self.max_alternatives, self.rate):
             w.valueChanged.connect(self.revalidate)
-        for w in (self.media_format, self.specialty, self.engine):
+        for w in (self.media_format, self.specialty, self.engine, self.template):
             w.currentIndexChanged.connect(self.revalidate)
         self.language.currentTextChanged.connect(self.revalidate)
         for b in (self.dictation, self.conversation, self.who_none, self.who_speakers, self.who_channels):
@@ -212,6 +212,7 @@ class JobForm(JobFields, QWidget):
             self.max_alternatives.setValue(3)
             self.vocabulary.clear()
             self.phi.setChecked(False)
+            self.template.setCurrentIndex(0)
             self.bucket.setText(self.ctx.settings.default_output_bucket)
             for w in (self.key, self.kms, self.context):
                 w.clear()
@@ -268,8 +269,12 @@ class JobForm(JobFields, QWidget):
             self.vocabulary.setText(settings.get("VocabularyName", ""))
             self.phi.setChecked(job.get("ContentIdentificationType") == "PHI")
             self.tags.setRowCount(0)
+            self.template.setCurrentIndex(0)
             for tag in job.get("Tags", []) or []:
-                self.add_tag(tag.get("Key", ""), tag.get("Value", ""))
+                if tag.get("Key") == "clinscribe:template":
+                    self.template.setCurrentIndex(max(self.template.findData(tag.get("Value", "")), 0))
+                else:
+                    self.add_tag(tag.get("Key", ""), tag.get("Value", ""))
             base = re.sub(r"-(rerun-)?\d{8}-\d{6}$", "", job.get("MedicalTranscriptionJobName", "job"))
             self.name.setText(unique_job_name(base))
         finally:
@@ -315,11 +320,15 @@ class JobForm(JobFields, QWidget):
             p["Settings"] = settings
         if self.phi.isChecked():
             p["ContentIdentificationType"] = "PHI"
+        from ..live.templates import TEMPLATE_TAG
+
         tags = []
+        if self.template.currentData():
+            tags.append({"Key": TEMPLATE_TAG, "Value": self.template.currentData()})
         for r in range(self.tags.rowCount()):
             k = self.tags.item(r, 0).text() if self.tags.item(r, 0) else ""
             v = self.tags.item(r, 1).text() if self.tags.item(r, 1) else ""
-            if k or v:
+            if (k or v) and k != TEMPLATE_TAG:
                 tags.append({"Key": k, "Value": v})
         if tags:
             p["Tags"] = tags

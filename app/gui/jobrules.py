@@ -26,6 +26,7 @@ FIELD_KEYS = [
     ("key", ("outputKey", "OutputKey")),
     ("context", ("kMSEncryptionContext", "kmsEncryptionContext", "KMSEncryptionContext")),
     ("kms", ("outputEncryptionKMSKeyId", "OutputEncryptionKMSKeyId")),
+    ("template", ("template",)),
     ("tags", ("tags", "Tags", "tag", "Tag")),
 ]
 

@@ -52,6 +52,9 @@ class SettingsView(QWidget):
         self.encrypt_audio = QCheckBox("Encrypt recordings and stored audio (key in the system keyring)")
         self.encrypt_audio.setAccessibleName("Encrypt audio at rest")
         f.addRow("", self.encrypt_audio)
+        self.voice_commands = QCheckBox("Voice commands in dictations (“period”, “new paragraph”, “scratch that”…)")
+        self.voice_commands.setAccessibleName("Voice commands")
+        f.addRow("", self.voice_commands)
         lay.addWidget(box)
 
         aws = QGroupBox("AWS")
@@ -154,6 +157,7 @@ class SettingsView(QWidget):
         self.mllp_port.setValue(s.mllp_port)
         self.mllp_tls.setChecked(s.mllp_tls)
         self.encrypt_audio.setChecked(s.encrypt_audio)
+        self.voice_commands.setChecked(s.voice_commands)
         try:
             from ..store import credentials
             stored = credentials.load_aws_keys()
@@ -194,7 +198,8 @@ class SettingsView(QWidget):
                     note_organization=self.note_organization.text().strip(),
                     fhir_base_url=self.fhir_base_url.text().strip(), fhir_auth=self.fhir_auth.currentData(),
                     mllp_host=self.mllp_host.text().strip(), mllp_port=self.mllp_port.value(),
-                    mllp_tls=self.mllp_tls.isChecked(), encrypt_audio=self.encrypt_audio.isChecked())
+                    mllp_tls=self.mllp_tls.isChecked(), encrypt_audio=self.encrypt_audio.isChecked(),
+                    voice_commands=self.voice_commands.isChecked())
         model = s.model
         if model not in ("tiny.en", "base") and not (Path(model).expanduser() / "model.bin").is_file():
             self._say(self.status, f"'{model}' is not tiny.en, base, or a folder with a model.bin.", error=True)

@@ -447,3 +447,29 @@ def test_record_job_edit_export_with_no_mouse(make_window, qtbot, fake_mic, home
     qtbot.waitUntil(lambda: w.jobs.select("local", name), timeout=10000)
     keys(Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: w.editor.job_name == name and w.editor.export_dialog.isVisible(), timeout=20000)
+
+
+def test_a_dictation_chooses_its_note_template_in_the_form(make_window):
+    w = make_window(restore=False)
+    form = w.job_form
+    names = [form.template.itemText(i) for i in range(form.template.count())]
+    assert names[0] == "None" and any(n.startswith("SOAP") for n in names)
+    form.template.setCurrentIndex(next(i for i, n in enumerate(names) if n.startswith("SOAP")))
+    form.add_tag("clinic", "north")
+    tags = form.params()["Tags"]
+    assert {"Key": "clinscribe:template", "Value": form.template.currentData()} in tags
+    assert {"Key": "clinic", "Value": "north"} in tags
+    job = dict(form.params(), MedicalTranscriptionJobName="visit-1")
+    form.reset()
+    assert form.template.currentData() == ""
+    form.load_request("local", job, None)                 # re-run: the template comes back in its combo
+    assert form.template.currentText().startswith("SOAP") and form.tags.rowCount() == 1
+
+
+def test_voice_commands_can_be_switched_off_in_settings(make_window, home):
+    from app.core.config import Settings
+
+    w = make_window(restore=False)
+    assert w.settings_view.voice_commands.isChecked()
+    w.settings_view.voice_commands.setChecked(False)
+    assert w.settings_view.save() and Settings.load(home).voice_commands is False
