@@ -58,7 +58,7 @@ def main() -> int:
         from app.audio.recording import FileInputStream
 
         app = create_app([])
-        w = MainWindow(home, restore=False)
+        w = MainWindow(home)   # a new home: the first launch's welcome
         w.resize(QSize(1180, 800))
         w.show()
 
@@ -79,12 +79,15 @@ def main() -> int:
             image.save(str(path), "PNG", 0)   # 0: smallest file
             print(f"saved {path} ({path.stat().st_size // 1024} KB)")
 
+        shot("00-welcome")
         w.recorder.add_input("Sample speech (demo input)", functools.partial(FileInputStream, audio))
+        w.recorder.channels.setCurrentIndex(w.recorder.channels.findData(1))
         w.show_page("Record")
         w.recorder.start()
-        pump(2.5)
+        pump(until=lambda: len(w.recorder.live.text.toPlainText().split()) >= 8, timeout=30)   # live words
         shot("01-record")
         w.recorder.stop()
+        pump(until=lambda: "ready" in w.recorder.live.status.text(), timeout=60)   # the live job is made
 
         w.show_page("Import")
         w.importer.load_file(audio)
@@ -114,6 +117,16 @@ def main() -> int:
             w.editor.rename_speaker(w.editor.doc.turns[0]["label"], "Dr. Lee")
             w.editor.highlight(0, 3)
         shot("06-transcript")
+
+        from app.gui.exporting import open_export
+
+        dialog = open_export(w.editor)
+        pump(until=lambda: dialog.export_button.isEnabled(), timeout=20)
+        pump(0.3)
+        image = dialog.grab().toImage()
+        image.save(str(out / "09-export.png"), "PNG", 0)
+        print(f"saved {out / '09-export.png'}")
+        dialog.close()
 
         w.show_page("Vocabularies")
         w.vocabularies.new("cardiology")

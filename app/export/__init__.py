@@ -60,6 +60,10 @@ def renderer(name: str) -> Callable:
     return getattr(module, fmt.function)
 
 
+# options of the document layouts (text, DOCX, PDF, captions); a format without a layout ignores them
+PRESENTATION = frozenset({"document", "speakers", "timestamps", "confidence", "header", "threshold", "reviewed"})
+
+
 def export(note, name: str, **options) -> str | bytes:
     """``note`` in format ``name``."""
     return renderer(name)(note, **options)

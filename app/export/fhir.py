@@ -23,6 +23,7 @@ from fhir.resources.R4B.composition import Composition
 from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.patient import Patient
 
+from . import PRESENTATION
 from .note import NOTE_TYPES, Note, note_text
 
 LOINC = "http://loinc.org"
@@ -220,6 +221,7 @@ def to_json(resource) -> str:
 
 def render(note: Note, *, bundle: bool = False, **options) -> str:
     """The note as FHIR JSON: a DocumentReference, or with ``bundle`` a transaction Bundle."""
+    options = {k: v for k, v in options.items() if k not in PRESENTATION}  # what a document layout takes
     resource = transaction_bundle(note, **options) if bundle else document_reference(note, **options)
     return to_json(resource)
 

@@ -20,6 +20,7 @@ from hl7apy.exceptions import MaxLengthReached
 from hl7apy.parser import parse_message
 from hl7apy.v2_5_1 import TX
 
+from . import PRESENTATION
 from .note import NOTE_TYPES, Note
 
 VERSION = "2.5.1"
@@ -202,6 +203,7 @@ def validate(er7: str) -> None:
 def render(note: Note, *, replaces: str | None = None, control_id: str | None = None, **options) -> str:
     """The MDM message as ER7 text: each segment ends with a carriage return (HL7's segment
     terminator, the last one included)."""
+    options = {k: v for k, v in options.items() if k not in PRESENTATION}  # what a document layout takes
     er7 = build(note, replaces=replaces, control_id=control_id, **options).to_er7()
     validate(er7)
     return er7 + "\r"

@@ -446,3 +446,20 @@ def test_an_encrypted_local_job_from_open_to_the_fhir_server(make_window, home, 
     body, table = docx_text(out)
     assert "Zanzibar" in body and table["Date of service"] == job["CreationTime"].astimezone().strftime(
         "%Y-%m-%d %H:%M")
+
+
+@pytest.mark.parametrize("fmt", ["fhir", "hl7", "srt", "vtt", "aws-json", "pdf", "html", "text"])
+def test_every_format_exports_from_the_dialog(opened, home, qtbot, tmp_path, fmt):
+    """Each format of the dialog writes a file (the FHIR and HL7 ones once crashed on layout options)."""
+    from app.export import FORMATS
+
+    w, ed = opened
+    save_header(home, "aws", JOB, NoteHeader(**HEADER))
+    ed.export_button.click()
+    out = tmp_path / f"note{FORMATS[fmt].extension}"
+    message = export_to(qtbot, ed.export_dialog, out, fmt)
+    assert message.startswith(f"Wrote {out}"), message
+    data = out.read_bytes()
+    assert data and (b"village" in data or fmt == "pdf" or fmt == "fhir")
+    if fmt == "fhir":
+        assert b"village" in __import__("base64").b64decode(json.loads(data)["content"][0]["attachment"]["data"])
