@@ -69,3 +69,41 @@ def test_plain_audio_stays_plain_when_the_setting_is_off(tmp_path):
     engine = LocalEngine(base=tmp_path / "home", settings=Settings())
     uri = engine.put_media(AUDIO / "jfk.flac", key="jfk.flac")
     assert engine.objects.resolve(uri).read_bytes() == (AUDIO / "jfk.flac").read_bytes()
+
+
+def test_edits_and_note_header_are_sealed_at_rest_and_every_reader_opens_them(sealed_home):
+    """The editor seals a plain job's edits and header with the local key; export (CLI) reads them."""
+    import os
+    import subprocess
+    import sys
+
+    from app.core.document import TranscriptDocument, edits_path
+    from app.export.note import NoteHeader, header_path, load_header, save_header
+    from helpers import ROOT
+
+    home, settings = sealed_home
+    engine = LocalEngine(base=home, settings=settings)
+    engine.start_medical_transcription_job(**job_request("edits-at-rest", engine.put_media(AUDIO / "jfk.flac")))
+    assert engine.wait("edits-at-rest", poll=0.2, timeout=300)["TranscriptionJobStatus"] == "COMPLETED"
+    doc = TranscriptDocument.open(engine.get_transcript("edits-at-rest"), home, "local", "edits-at-rest",
+                                  at_rest=True)
+    doc.set_turn_text(0, doc.turn_text(0) + " Reviewed at rest.")
+    save_header(home, "local", "edits-at-rest", NoteHeader(patient_id="MRN-9"), sealer=doc.sealer)
+    for path in (edits_path(home, "local", "edits-at-rest"), header_path(home, "local", "edits-at-rest")):
+        raw = path.read_bytes()
+        assert is_envelope(raw) and b"Reviewed" not in raw and b"MRN-9" not in raw
+    # readers without a sealer (another process, the CLI) open them through the keyring
+    again = TranscriptDocument.open(engine.get_transcript("edits-at-rest"), home, "local", "edits-at-rest")
+    assert again.turn_text(0).endswith("Reviewed at rest.")
+    assert load_header(home, "local", "edits-at-rest").patient_id == "MRN-9"
+    out = subprocess.run([sys.executable, "-m", "app", "export", "--medical-transcription-job-name",
+                          "edits-at-rest", "--format", "text"], capture_output=True, text=True, cwd=ROOT,
+                         env=dict(os.environ, CLINSCRIBE_HOME=str(home)), timeout=120)
+    assert out.returncode == 0 and "Reviewed at rest." in out.stdout, out.stderr
+    # without the key: an error, and the sealed edits are not set aside
+    credentials.delete_secret(SECRET)
+    with pytest.raises(Exception) as caught:
+        TranscriptDocument.open(engine.get_transcript("edits-at-rest"), home, "local", "edits-at-rest")
+    assert "NotFound" in type(caught.value).__name__ or "NotFound" in str(caught.value)
+    assert edits_path(home, "local", "edits-at-rest").exists()
+    assert not edits_path(home, "local", "edits-at-rest").with_suffix(".json.bak").exists()

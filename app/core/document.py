@@ -106,10 +106,33 @@ class Segment:
     turn: int | None = None  # set on a part offered to one turn of a segment split by a speaker change
 
 
+def is_sealed_bytes(raw: bytes) -> bool:
+    from ..store.kms import is_envelope
+
+    return is_envelope(raw[:64])
+
+
+def sealer_for(raw: bytes, home: Path | None, fallback):
+    """A sealer for the key and context an envelope names (its key must be in the keyring)."""
+    from ..store.kms import LocalKms, Sealer
+
+    from ..store.kms import kms_error
+
+    named = LocalKms.envelope_key(raw)
+    if named is None or home is None:
+        if fallback is not None:
+            return fallback
+        # not a ValueError: the sealed edits must stay where they are, not be set aside as damaged
+        raise kms_error("NotFoundException", "These edits are encrypted, and no local key was given to open "
+                        "them.", "Decrypt")
+    return Sealer(LocalKms(home), *named)
+
+
 class TranscriptDocument:
     def __init__(self, transcript: dict, path: Path | None = None, *, job_name: str = "", engine: str = "",
-                 sealer=None):
+                 sealer=None, home: Path | None = None):
         self.transcript = transcript
+        self.home = Path(home) if home else None   # where the local keys are (sealed edits open with them)
         self.path = Path(path) if path else None
         # Edits of an encrypted transcript are kept encrypted with the same key and context: an
         # object with seal(bytes) -> bytes and unseal(bytes) -> bytes (app.store.kms.Sealer).
@@ -135,7 +158,11 @@ class TranscriptDocument:
         if self.path and self.path.exists():
             try:
                 raw = self.path.read_bytes()
-                if self.sealer is not None and self.sealer.is_sealed(raw):
+                if is_sealed_bytes(raw):
+                    # sealed with the job's key, or at rest with the local audio key: the envelope names
+                    # its key; without it the error is raised and the edits stay where they are
+                    if self.sealer is None or not self.sealer.owns(raw):
+                        self.sealer = sealer_for(raw, self.home, self.sealer)
                     raw = self.sealer.unseal(raw)
                 saved = json.loads(raw.decode("utf-8"))
                 if saved.get("fingerprint") == self.fingerprint and saved.get("version") == VERSION:
@@ -148,8 +175,16 @@ class TranscriptDocument:
                     pass
 
     @classmethod
-    def open(cls, transcript: dict, home: Path, engine: str, job_name: str, sealer=None) -> "TranscriptDocument":
-        return cls(transcript, edits_path(home, engine, job_name), job_name=job_name, engine=engine, sealer=sealer)
+    def open(cls, transcript: dict, home: Path, engine: str, job_name: str, sealer=None, *,
+             at_rest: bool = False) -> "TranscriptDocument":
+        """The job's transcript with its edits. ``at_rest``: edits of a job without a KMS key are sealed
+        with the local key for data at rest (the encrypt_audio setting) when saved."""
+        if sealer is None and at_rest:
+            from ..store.audiovault import edits_sealer
+
+            sealer = edits_sealer(home)
+        return cls(transcript, edits_path(home, engine, job_name), job_name=job_name, engine=engine, sealer=sealer,
+                   home=home)
 
     # -- building ------------------------------------------------------------------
     @staticmethod

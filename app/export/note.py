@@ -131,7 +131,11 @@ def load_header(home: Path, engine: str, job_name: str, settings: dict | None = 
         raw = path.read_bytes()
     except FileNotFoundError:
         return NoteHeader(**_settings_defaults(home, settings))
-    if sealer is not None and sealer.is_sealed(raw):
+    from ..core.document import is_sealed_bytes, sealer_for
+
+    if is_sealed_bytes(raw):   # the job's key, or the local key for data at rest: the envelope names it
+        if sealer is None or (hasattr(sealer, "owns") and not sealer.owns(raw)):
+            sealer = sealer_for(raw, home, sealer)
         raw = sealer.unseal(raw)
     try:
         data = json.loads(raw.decode("utf-8"))

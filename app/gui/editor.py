@@ -149,7 +149,8 @@ class EditorView(QWidget):
 
         def done(result):
             transcript, media, sealer = result
-            doc = TranscriptDocument.open(transcript, ctx.home, engine, name, sealer=sealer)
+            doc = TranscriptDocument.open(transcript, ctx.home, engine, name, sealer=sealer,
+                                          at_rest=ctx.settings.encrypt_audio)
             self.set_document(doc, media, engine=engine)
 
         run_async(work, done, lambda exc: self.info.setText(f"The transcript could not be opened: "

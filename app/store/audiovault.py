@@ -17,6 +17,36 @@ AUDIO_KEY = "clinscribe-audio"
 CONTEXT = {"purpose": "audio-at-rest"}
 
 
+EDITS_CONTEXT = {"purpose": "edits-at-rest"}
+
+
+class _EnsuringSealer:
+    """Seals with the local data-at-rest key, made on first use (the keyring is asked only then)."""
+
+    def __init__(self, home: Path):
+        from .kms import Sealer
+
+        self._sealer = Sealer(LocalKms(home), AUDIO_KEY, EDITS_CONTEXT)
+        self.key_id, self.context = AUDIO_KEY, dict(EDITS_CONTEXT)
+
+    is_sealed = staticmethod(is_envelope)
+
+    def seal(self, data: bytes) -> bytes:
+        self._sealer.kms.ensure_key(AUDIO_KEY, "Encrypt")
+        return self._sealer.seal(data)
+
+    def unseal(self, data: bytes) -> bytes:
+        return self._sealer.unseal(data)
+
+    def owns(self, data: bytes) -> bool:
+        return self._sealer.owns(data)
+
+
+def edits_sealer(home: Path):
+    """What seals a plain job's edits (and note header) at rest, with the same local key as the audio."""
+    return _EnsuringSealer(home)
+
+
 def is_sealed(path: Path) -> bool:
     try:
         with open(path, "rb") as f:

@@ -275,3 +275,9 @@ class Sealer:
 
     def unseal(self, data: bytes) -> bytes:
         return self.kms.decrypt(data, self.context)
+
+    def owns(self, data: bytes) -> bool:
+        """Whether ``data`` was sealed with this sealer's key and context."""
+        named = LocalKms.envelope_key(data)
+        return named is not None and canonical_key_id(named[0]) == canonical_key_id(self.key_id) \
+            and named[1] == self.context
