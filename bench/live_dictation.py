@@ -6,7 +6,7 @@ the same run, with the same model.
 
 Default audio (real speech): jfk.flac, and the doctor's channel of day1_consultation01 (first 60 s).
 A reference text is read from the consultations' JSON (its utterances for the channel) or from
-FILE.txt beside the audio; without one, WER is measured against the normal job's text.
+FILE.txt or FILE.json (utterances, as bench/paused_dictations.py writes) beside the audio; without one, WER is measured against the normal job's text.
 
 Per file: stop-to-final (Stop to the final AWS JSON: the open chunk's tail decoded and the job
 pipeline run), the delay of settled words behind the end of their speech (mean, 95th percentile),
@@ -49,8 +49,11 @@ def material(paths: list[str]) -> list[tuple[str, np.ndarray, str | None]]:
     for p in map(Path, paths):
         info = media.probe(p)
         audio = media.mixdown(media.decode(p, info.channels))
-        txt = p.with_suffix(".txt")
-        out.append((p.name, audio, txt.read_text() if txt.exists() else None))
+        txt, ref = p.with_suffix(".txt"), p.with_suffix(".json")
+        text = txt.read_text() if txt.exists() else None
+        if text is None and ref.exists():   # the consultations' / bench/paused_dictations.py's reference shape
+            text = " ".join(u["text"] for u in json.loads(ref.read_text()).get("utterances", [])) or None
+        out.append((p.name, audio, text))
     return out
 
 

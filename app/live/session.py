@@ -210,7 +210,7 @@ class LiveSession:
             return None
         d = self.decode   # as a job decodes its chunks: the job's options, no prompt
         result = decoding.transcribe(self.model, chunk, beam_size=d.beam_size, max_alternatives=d.max_alternatives,
-                                     hotwords=d.hotwords, initial_prompt=d.initial_prompt,
+                                     hotwords=d.hotwords, initial_prompt=self._prompt(),
                                      vad_threshold=d.vad_threshold)
         segments = [_shift(s, offset) for s in result.segments]
         end = None
@@ -242,7 +242,8 @@ class LiveSession:
         return end
 
     def _prompt(self) -> str | None:
-        """The last closed words, so the next chunk continues the sentence and its casing."""
+        """The last closed words, so the next chunk continues the sentence (without them tiny.en heard
+        "your country" after a cut as "your I'm free")."""
         tail = " ".join(w.text for w in self.closed_words[-30:])
         return " ".join(filter(None, [self.decode.initial_prompt, tail])) or None
 
