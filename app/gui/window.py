@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (QHBoxLayout, QListWidget, QListWidgetItem, QMainWindow,
                                QMessageBox, QStackedWidget, QWidget)
 
+from ..resources import resource_path
 from .common import AppContext
 from .editor import EditorView
 from .importer import ImportView
@@ -22,7 +23,6 @@ from .welcome import WelcomeView
 from .workers import wait_idle
 
 PAGES = ["Record", "Import", "New job", "Jobs", "Transcript", "Vocabularies", "Settings"]
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
 STYLE = """
 QListWidget#sidebar { border: none; padding-top: 12px; font-size: 11pt; }
@@ -48,7 +48,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = AppContext(home)
         self.setWindowTitle("ClinScribe")
-        icon = RESOURCES / "clinscribe.png"
+        icon = resource_path("clinscribe.png", must_exist=False)
         if icon.exists():
             self.setWindowIcon(QIcon(str(icon)))
         self.qsettings = QSettings(str(self.ctx.home / "gui" / "window.ini"), QSettings.Format.IniFormat)
