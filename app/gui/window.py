@@ -178,10 +178,11 @@ class MainWindow(QMainWindow):
     def _notice(self, text: str) -> None:
         QMessageBox.warning(self, "ClinScribe", text)
 
-    def _about(self) -> None:
-        QMessageBox.about(self, "About ClinScribe",
-                          "ClinScribe — medical dictation and transcription, on this computer or on "
-                          "AWS Transcribe Medical.")
+    def _about(self) -> None:  # the text: app/about.py (Qt-free)
+        from ..about import about_summary, libraries_text
+        box = QMessageBox(QMessageBox.Icon.Information, "About ClinScribe", about_summary(), parent=self)
+        box.setDetailedText(libraries_text())  # "Show Details...": every library's version and licence
+        box.exec()
 
     # -- flow between views ------------------------------------------------------------
     def _use_recording(self, path: Path) -> None:
