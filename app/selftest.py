@@ -154,11 +154,14 @@ class SelfTest:
             from .gui.main import create_app
         except ImportError as exc:
             raise CheckFailed(f"the desktop app cannot load: {exc}") from None
-        from PySide6 import QtMultimedia  # noqa: F401  (playback in the editor)
+        from PySide6.QtMultimedia import QMediaPlayer
 
         from .gui.window import MainWindow
 
         app = create_app([])
+        if not QMediaPlayer().isAvailable():
+            raise CheckFailed("QtMultimedia has no backend: its FFmpeg plugin did not load "
+                              "(playback in the transcript editor would not work)")
         window = MainWindow(self.home, restore=False)
         window.show()
         app.processEvents()
@@ -169,7 +172,7 @@ class SelfTest:
         app.processEvents()
         if size[0] < 100 or size[1] < 100:
             raise CheckFailed(f"the main window drew {size[0]}x{size[1]} pixels")
-        return f"main window drawn {size[0]}x{size[1]} ({app.platformName()})"
+        return f"main window drawn {size[0]}x{size[1]} ({app.platformName()}), media player ready"
 
     # -- run ------------------------------------------------------------------------------
     def run(self) -> int:
