@@ -94,6 +94,17 @@ class SelfTest:
         del model
         return f"{self.model_name} loaded from {path}"
 
+    def c_aws(self) -> str:
+        """The AWS engine's clients can be made (botocore's service models are there); no call is sent."""
+        import boto3
+
+        session = boto3.session.Session(aws_access_key_id="selftest", aws_secret_access_key="selftest",
+                                        region_name="us-east-1")
+        names = ("transcribe", "s3", "sts")
+        for name in names:
+            session.client(name)
+        return f"clients {', '.join(names)} (offline: nothing sent)"
+
     def c_engine(self) -> str:
         from .engine.local import LocalEngine
 
@@ -191,6 +202,7 @@ class SelfTest:
                     self.check("transcribe", self.c_transcribe)
                     self.check("phi", self.c_phi)
                     self.check("speakers", self.c_speakers)
+            self.check("aws", self.c_aws)
             if self.gui:
                 self.check("gui", self.c_gui)
         finally:
