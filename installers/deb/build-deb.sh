@@ -40,12 +40,16 @@ install -D -m 644 resources/clinscribe.svg "$STAGE/usr/share/icons/hicolor/scala
 } > "$STAGE/usr/share/doc/clinscribe/copyright"
 chmod 644 "$STAGE/usr/share/doc/clinscribe/copyright"
 
-# What the bundle needs from the system (ldd of its libraries and Qt plugins; PortAudio is dlopen'ed by
-# sounddevice, PulseAudio by QtMultimedia, libxcb-cursor by the xcb platform plugin): see docs/engine-notes.md.
-DEPENDS="libc6 (>= 2.31), libstdc++6, libgcc-s1, zlib1g, libglib2.0-0, libdbus-1-3, libfontconfig1, libfreetype6, \
-libx11-6, libx11-xcb1, libxcb1, libxcb-cursor0, libxcb-icccm4, libxcb-image0, libxcb-keysyms1, libxcb-randr0, \
-libxcb-render-util0, libxcb-render0, libxcb-shape0, libxcb-shm0, libxcb-sync1, libxcb-xfixes0, libxcb-xkb1, \
-libxkbcommon0, libxkbcommon-x11-0, libegl1, libgl1, libopengl0, libpulse0, libportaudio2"
+# glibc >= 2.36: the bundle carries Debian 12's own copies of many libraries (objdump -T: GLIBC_2.36).
+# Taken from the system (packaging/build.sh writes dist/clinscribe-system-libs.txt): libc, GL/EGL/GLX,
+# libdrm, libxcb, Wayland's client libraries. Declared too, though PyInstaller bundled a copy, for the
+# libraries loaded by name at run time or that the platform must match (X11/xcb, PulseAudio, PortAudio).
+DEPENDS="libc6 (>= 2.36), libstdc++6, libgcc-s1, zlib1g, libgl1, libegl1, libdrm2, libglib2.0-0, libdbus-1-3, \
+libfontconfig1, libfreetype6, libx11-6, libx11-xcb1, libxcb1, libxcb-cursor0, libxcb-icccm4, libxcb-image0, \
+libxcb-keysyms1, libxcb-randr0, libxcb-render-util0, libxcb-render0, libxcb-shape0, libxcb-shm0, libxcb-sync1, \
+libxcb-xfixes0, libxcb-xkb1, libxkbcommon0, libxkbcommon-x11-0, libwayland-client0, libwayland-cursor0, \
+libwayland-egl1, libpulse0, libportaudio2"
+RECOMMENDS="fonts-dejavu-core"
 INSTALLED_KB=$(du -sk --exclude=DEBIAN "$STAGE" | cut -f1)
 cat > "$STAGE/DEBIAN/control" <<CTRL
 Package: clinscribe
@@ -56,6 +60,7 @@ Section: sound
 Priority: optional
 Installed-Size: ${INSTALLED_KB}
 Depends: ${DEPENDS}
+Recommends: ${RECOMMENDS}
 Description: Medical dictation and transcription, offline or on AWS Transcribe Medical
  ClinScribe records or imports a consultation or a dictation and transcribes it on this computer
  (Whisper tiny.en, no network) or on AWS Transcribe Medical, with speaker labels, PHI
