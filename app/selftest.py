@@ -3,8 +3,9 @@
 It runs the real thing on the bundled sample recording (resources/sample/jfk.flac) in a
 temporary home folder (never the user's: their jobs, settings and keys are not touched):
 loads the speech model, transcribes the sample with the local engine and compares the text
-with what was said, runs a PHI job and a speaker-labels job, and opens the main window
-offscreen. Each check prints ``ok``/``FAIL``, its time, and on failure exactly what is broken.
+with what was said, runs a PHI job and a speaker-labels job, makes the AWS engine's clients
+(nothing is sent) and opens the main window offscreen. The OS keyring and AWS_* variables are
+kept away from it, so it never reads the user's AWS keys nor lists their AWS jobs. Each check prints ``ok``/``FAIL``, its time, and on failure exactly what is broken.
 Works from a checkout, an installed wheel and the frozen bundle (jobs run in the same
 ``_worker`` subprocess the app uses), with no network.
 """
@@ -193,8 +194,14 @@ class SelfTest:
         frozen = "frozen" if getattr(sys, "frozen", False) else "from source"
         self.say(f"ClinScribe {__version__} self-test ({frozen}, Python {sys.version.split()[0]})")
         self.home = Path(tempfile.mkdtemp(prefix="clinscribe-selftest-"))
-        saved = os.environ.get("CLINSCRIBE_HOME")
-        os.environ["CLINSCRIBE_HOME"] = str(self.home)  # the worker and anything else: never the user's home
+        hermetic = {  # the worker and anything else: never the user's home, nor their AWS keys or profile
+            "CLINSCRIBE_HOME": str(self.home),
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",  # else the window lists AWS jobs
+        }
+        saved = {k: os.environ.get(k) for k in (*hermetic, *[k for k in os.environ if k.startswith("AWS_")])}
+        for key in saved:
+            os.environ.pop(key, None)
+        os.environ.update(hermetic)
         try:
             if self.check("resources", self.c_resources):
                 self.check("model", self.c_model)
@@ -207,10 +214,11 @@ class SelfTest:
                 self.check("gui", self.c_gui)
         finally:
             self._stop_children()
-            if saved is None:
-                os.environ.pop("CLINSCRIBE_HOME", None)
-            else:
-                os.environ["CLINSCRIBE_HOME"] = saved
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
             shutil.rmtree(self.home, ignore_errors=True)
         took = time.monotonic() - started
         if self.failures:
