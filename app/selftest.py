@@ -106,6 +106,28 @@ class SelfTest:
             session.client(name)
         return f"clients {', '.join(names)} (offline: nothing sent)"
 
+    def c_exports(self) -> str:
+        """The export and EHR libraries work here (their data files and packages are all bundled)."""
+        import io
+
+        import docx
+        from fhir.resources.R4B.documentreference import DocumentReference
+        from fpdf import FPDF
+        from hl7apy.core import Message
+
+        word = docx.Document()  # reads python-docx's default template
+        word.add_paragraph("self-test")
+        word.sections[0].footer.paragraphs[0].text = "page"  # its footer template too
+        word.save(io.BytesIO())
+        pdf = FPDF()
+        pdf.add_page()
+        msg = Message("MDM_T02", version="2.5.1")  # hl7apy finds its v2.5.1 structures
+        msg.msh.msh_10 = "SELFTEST"
+        ref = DocumentReference.model_validate({
+            "resourceType": "DocumentReference", "status": "current",
+            "content": [{"attachment": {"contentType": "text/plain", "data": "c2VsZi10ZXN0"}}]})
+        return f"DOCX, PDF, HL7 v2.5.1 {msg.name}, FHIR R4B {ref.get_resource_type()}"
+
     def c_engine(self) -> str:
         from .engine.local import LocalEngine
 
@@ -210,6 +232,7 @@ class SelfTest:
                     self.check("phi", self.c_phi)
                     self.check("speakers", self.c_speakers)
             self.check("aws", self.c_aws)
+            self.check("exports", self.c_exports)
             if self.gui:
                 self.check("gui", self.c_gui)
         finally:
