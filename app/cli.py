@@ -451,6 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="ClinScribe: medical transcription jobs with AWS Transcribe Medical's contract, "
                     "run offline (local engine) or on AWS. With no command, opens the desktop app.")
     parser.add_argument("--version", action="version", version=f"clinscribe {__version__}")
+    parser.add_argument("--self-test", action="store_true", help="check this installation on a bundled recording (app/selftest.py)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("start-medical-transcription-job", help="start a job (aws transcribe start-medical-transcription-job)")
@@ -603,6 +604,9 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_PARAM
         except SystemExit as exc:  # --help, --version
             return exc.code or 0
+        if args.self_test:
+            from .selftest import main as self_test
+            return self_test()
         func = getattr(args, "func", None)
         if func is None:
             parser.print_help()

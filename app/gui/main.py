@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 STYLE_NAME = "Fusion"
@@ -46,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     from .window import MainWindow
 
     window = MainWindow()
+    if os.environ.get("CLINSCRIBE_QUIT_AFTER_SHOW"):  # cold start to a drawn window (packaging/check.sh)
+        from .firstpaint import quit_after_first_paint
+        quit_after_first_paint(window, os.environ["CLINSCRIBE_QUIT_AFTER_SHOW"])
     window.show()
     return app.exec()
 

@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (QHBoxLayout, QListWidget, QListWidgetItem, QMainWindow,
                                QMessageBox, QStackedWidget, QWidget)
 
+from ..resources import resource_path
 from .common import AppContext
 from .editor import EditorView
 from .importer import ImportView
@@ -23,7 +24,6 @@ from .welcome import WelcomeView
 from .workers import wait_idle
 
 PAGES = ["Record", "Import", "New job", "Jobs", "Transcript", "Vocabularies", "Settings"]
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
 STYLE = """
 QListWidget#sidebar { border: none; padding-top: 12px; font-size: 11pt; }
@@ -49,7 +49,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = AppContext(home)
         self.setWindowTitle("ClinScribe")
-        icon = RESOURCES / "clinscribe.png"
+        icon = resource_path("clinscribe.png", must_exist=False)
         if icon.exists():
             self.setWindowIcon(QIcon(str(icon)))
         self.qsettings = QSettings(str(self.ctx.home / "gui" / "window.ini"), QSettings.Format.IniFormat)
@@ -185,10 +185,11 @@ class MainWindow(QMainWindow):
     def _notice(self, text: str) -> None:
         QMessageBox.warning(self, "ClinScribe", text)
 
-    def _about(self) -> None:
-        QMessageBox.about(self, "About ClinScribe",
-                          "ClinScribe — medical dictation and transcription, on this computer or on "
-                          "AWS Transcribe Medical.")
+    def _about(self) -> None:  # the text: app/about.py (Qt-free)
+        from ..about import about_summary, libraries_text
+        box = QMessageBox(QMessageBox.Icon.Information, "About ClinScribe", about_summary(), parent=self)
+        box.setDetailedText(libraries_text())  # "Show Details...": every library's version and licence
+        box.exec()
 
     # -- flow between views ------------------------------------------------------------
     def _use_recording(self, path: Path) -> None:
