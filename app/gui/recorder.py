@@ -22,6 +22,7 @@ def fmt_elapsed(seconds: float) -> str:
 
 class RecorderView(QWidget):
     media_ready = Signal(object)   # Path of a finished or recovered recording
+    problem_changed = Signal(str)  # why nothing can be recorded ("" once a device is there)
 
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
@@ -175,6 +176,7 @@ class RecorderView(QWidget):
             elif self.status.property("role") == "error":
                 self.set_status("Ready.")
         self._update_buttons()
+        self.problem_changed.emit(self.problem())
 
     # -- control -------------------------------------------------------------------
     @property

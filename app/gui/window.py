@@ -101,6 +101,8 @@ class MainWindow(QMainWindow):
         self.ctx.notice.connect(self._notice)  # a method: queued to the GUI thread when an engine starts elsewhere
         self._build_menus()
         self.statusBar().showMessage(self.recorder.problem() or "Ready.")
+        self.recorder.problem_changed.connect(
+            lambda text: self.statusBar().showMessage(text or "Ready.", 0 if text else 3000))
 
         self.resize(1180, 780)
         if restore:

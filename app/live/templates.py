@@ -64,8 +64,10 @@ def _norm(text: str) -> str:
 
 
 def _templates_dir() -> Path:
-    """The shipped templates: ``resources/templates`` beside the ``app`` package of a checkout."""
-    return Path(__file__).resolve().parents[2] / "resources" / "templates"
+    """The shipped templates: ``resources/templates`` (a checkout, an installed wheel, a frozen bundle)."""
+    from ..resources import resource_path
+
+    return resource_path("templates", must_exist=False)
 
 
 def user_templates_dir(home: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QScrollArea
@@ -473,3 +474,12 @@ def test_voice_commands_can_be_switched_off_in_settings(make_window, home):
     assert w.settings_view.voice_commands.isChecked()
     w.settings_view.voice_commands.setChecked(False)
     assert w.settings_view.save() and Settings.load(home).voice_commands is False
+
+
+def test_the_status_bar_follows_the_recorder_once_an_input_appears(make_window, fake_mic):
+    w = make_window(restore=False)
+    if w.recorder.device.count():
+        pytest.skip("this machine has a microphone: the no-input state cannot be shown")
+    assert w.statusBar().currentMessage() == w.recorder.problem() != ""
+    w.recorder.add_input("Sample speech (test input)", fake_mic)
+    assert w.statusBar().currentMessage() == "Ready."
