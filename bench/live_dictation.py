@@ -89,6 +89,22 @@ def run_live(model, audio: np.ndarray, speed: float):
                 passes=session.passes)
 
 
+def idle_cpu(model, seconds: float = 6.0) -> float:
+    """CPU seconds per second while the clinician says nothing (a quiet room's noise floor)."""
+    import psutil
+
+    proc = psutil.Process()
+    session = LiveSession(model).start()
+    noise = (np.random.default_rng(7).standard_normal(int(seconds * 16000)) * 10 ** (-70 / 20)).astype(np.float32)
+    cpu0, t0 = proc.cpu_times(), time.perf_counter()
+    for i in range(0, len(noise), 1600):
+        session.feed(noise[i:i + 1600])
+        time.sleep(max(0.0, t0 + (i + 1600) / 16000 - time.perf_counter()))
+    cpu1 = proc.cpu_times()
+    session.stop()
+    return (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / seconds
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--audio", nargs="*", default=[])
@@ -116,7 +132,9 @@ def main() -> int:
         totals["live"].append(w_live)
         totals["final"].append(w_final)
         totals["normal"].append(w_normal)
-    print(f"model {args.model}, CPU, pace {args.speed:g}× real time\n")
+    idle = idle_cpu(model)
+    print(f"model {args.model}, CPU, pace {args.speed:g}× real time; CPU while nothing is said: "
+          f"{idle:.3f} s per s\n")
     print("| audio | s | stop→final s | normal job s | settled delay mean s | p95 s | changed % "
           "| WER live % | WER final % | WER normal job % | CPU s per s |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -111,16 +111,22 @@ class JobFields:
         # a note template for dictations (sections moved with "next field" / "go to plan"): a job tag
         self.template = QComboBox()
         self.template.setAccessibleName("Note template")
-        self.template.addItem("None", "")
+        self.refresh_templates()
+        self._row(f, "Note template:", self.template, "template",
+                  "Dictations: say \u201cnext field\u201d or \u201cgo to plan\u201d to move between sections.")
+        lay.addWidget(extras)
+
+    def refresh_templates(self) -> None:
         from ..live.templates import available_templates
 
+        current = self.template.currentData()
+        self.template.clear()
+        self.template.addItem("None", "")
         templates, _problems = available_templates(self.ctx.home)
         for tid, tpl in sorted(templates.items(), key=lambda kv: kv[1].name):
             self.template.addItem(f"{tpl.name} ({', '.join(s.title for s in tpl.sections[:4])}"
                                   f"{', …' if len(tpl.sections) > 4 else ''})", tid)
-        self._row(f, "Note template:", self.template, "template",
-                  "Dictations: say \u201cnext field\u201d or \u201cgo to plan\u201d to move between sections.")
-        lay.addWidget(extras)
+        self.template.setCurrentIndex(max(self.template.findData(current or ""), 0))
 
     def _build_where(self, lay: QVBoxLayout) -> None:
         where = QGroupBox("Where")

@@ -126,6 +126,11 @@ class SettingsView(QWidget):
         f.addRow("Port:", port)
         lay.addWidget(ehr)
 
+        from .templates_box import TemplatesBox
+
+        self.templates = TemplatesBox(ctx.home)
+        lay.addWidget(self.templates)
+
         appearance = QGroupBox("Appearance")
         f = QFormLayout(appearance)
         f.addRow("Theme:", QLabel("Follows the system's light or dark setting."))

@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self.recorder.media_ready.connect(self._use_recording)
         self.recorder.live.request = self.job_form.params          # live dictation uses the form's settings
         self.recorder.live.finished.connect(self.open_transcript)
+        self.settings_view.templates.changed.connect(self.job_form.refresh_templates)
         self.importer.media_ready.connect(self._use_import)
         self.importer.play_requested.connect(self._play_file)
         self.job_form.submitted.connect(self._submitted)

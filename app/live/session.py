@@ -26,6 +26,8 @@ SAMPLE_RATE = 16000
 STEP_S = 0.75         # a greedy pass once this much new audio has come
 PAUSE_S = 0.6         # silence after speech that closes the open chunk
 MAX_CHUNK_S = 10.0    # longer, a chunk closes after its settled words (so Stop has little left to do)
+MIN_CHUNK_S = 5.0     # a chunk closes at a pause only once it holds this much audio...
+LONG_PAUSE_S = 2.0    # ...or at a pause this long
 CONTEXT_S = 1.5      # audio after a cut inside speech that the final pass hears
 TAIL_S = 0.2          # silence kept after the last speech of a closed chunk
 
@@ -152,7 +154,9 @@ class LiveSession:
                 self.chunk_start += max(0, len(window) - int(self.pause * SAMPLE_RATE))
             return
         last_end = regions[-1][1] / SAMPLE_RATE
-        if now - last_end >= self.pause:
+        # at a pause after enough speech (a few words alone are heard worse than in their sentence), or
+        # at a long pause
+        if now - last_end >= self.pause and (last_end >= MIN_CHUNK_S or now - last_end >= LONG_PAUSE_S):
             self._close(audio, regions[-1][1] + int(TAIL_S * SAMPLE_RATE))
         else:
             self._agree(window, audio)

@@ -483,3 +483,23 @@ def test_the_status_bar_follows_the_recorder_once_an_input_appears(make_window, 
     assert w.statusBar().currentMessage() == w.recorder.problem() != ""
     w.recorder.add_input("Sample speech (test input)", fake_mic)
     assert w.statusBar().currentMessage() == "Ready."
+
+
+def test_a_clinician_adds_a_note_template_in_settings_and_uses_it(make_window, home):
+    w = make_window(restore=False)
+    box = w.settings_view.templates
+    shipped = box.list.count()
+    assert shipped >= 3
+    box.add()                                           # nothing typed: said, nothing saved
+    assert box.message.property("role") == "error" and box.list.count() == shipped
+    box.name.setText("Cardiology follow-up")
+    box.sections.setPlainText("History\nECG\nPlan\n")
+    box.add()
+    assert box.list.count() == shipped + 1
+    assert (home / "templates" / "cardiology-follow-up.json").stat().st_mode & 0o077 == 0
+    names = [w.job_form.template.itemText(i) for i in range(w.job_form.template.count())]
+    assert "Cardiology follow-up (History, ECG, Plan)" in names   # offered in the job form at once
+    mine = next(i for i in range(box.list.count()) if "(yours)" in box.list.item(i).text())
+    box.list.setCurrentRow(mine)
+    box.remove()
+    assert box.list.count() == shipped and not (home / "templates" / "cardiology-follow-up.json").exists()

@@ -1,0 +1,56 @@
+"""A live session on a real recording through the real model: the final transcript is a job's."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app.live.session import LiveSession
+from app.local import asr, media, pipeline
+from helpers import AUDIO, JFK_TEXT, wer
+
+REQUEST = {"MedicalTranscriptionJobName": "live", "LanguageCode": "en-US", "Type": "DICTATION",
+           "Specialty": "PRIMARYCARE", "Media": {"MediaFileUri": "file:///live.wav"}, "OutputBucketName": "b",
+           "ContentIdentificationType": "PHI", "Settings": {"ShowAlternatives": True, "MaxAlternatives": 2}}
+
+
+@pytest.fixture(scope="module")
+def model():
+    return asr.load_model(str(asr.resolve_model("tiny.en")), "cpu", "auto")
+
+
+def shape(doc: dict) -> dict:
+    """The JSON's structure: the keys of the document, of its results and of each kind of entry."""
+    results = doc["results"]
+    out = {"doc": sorted(doc), "results": sorted(results)}
+    for kind in ("pronunciation", "punctuation"):
+        out[kind] = sorted({tuple(sorted(i)) for i in results["items"] if i["type"] == kind})
+        out[kind + " alternative"] = sorted({tuple(sorted(a)) for i in results["items"] if i["type"] == kind
+                                             for a in i["alternatives"]})
+    for name in ("audio_segments", "segments"):
+        out[name] = sorted({tuple(sorted(s)) for s in results.get(name, [])})
+    out["entities"] = sorted({tuple(sorted(e)) for e in results.get("entities", [])}) or "any"
+    return out
+
+
+def test_the_final_transcript_has_a_normal_jobs_structure_and_words(model):
+    audio = media.decode(AUDIO / "jfk.flac", 1)[0]
+    updates = []
+    session = LiveSession(model, asr.DecodeOptions(max_alternatives=2), on_update=updates.append).start()
+    for i in range(0, len(audio), 1600):        # the recorder's 100 ms blocks, at twice real time
+        session.feed(audio[i:i + 1600])
+        time.sleep(0.05)
+    transcription = session.stop()
+    live = pipeline.transcribe_job(REQUEST, [audio], model, decode=session.decode, decoded=[transcription])
+    normal = pipeline.transcribe_job(REQUEST, [audio], model)
+    assert updates and any(u.settled_text for u in updates)       # words were shown while it ran
+    a, b = shape(live), shape(normal)
+    if "any" in (a["entities"], b["entities"]):   # jfk has no PHI: an empty list has no entry shape
+        a["entities"] = b["entities"] = "any"
+    assert a == b
+    text = live["results"]["transcripts"][0]["transcript"]
+    assert wer(JFK_TEXT, text) <= wer(JFK_TEXT, normal["results"]["transcripts"][0]["transcript"]) + 0.05
+    words = [i for i in live["results"]["items"] if i["type"] == "pronunciation"]
+    assert [float(w["start_time"]) for w in words] == sorted(float(w["start_time"]) for w in words)
+    assert all(0 <= float(w["start_time"]) <= float(w["end_time"]) <= 11.1 for w in words)
