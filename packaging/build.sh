@@ -3,6 +3,7 @@
 # (installers/deb/build-deb.sh) when dpkg-deb is there.  One command:  bash packaging/build.sh
 #   --no-deb   only the bundle
 set -euo pipefail
+umask 022   # a package is world-readable: never inherit the app's owner-only umask (dpkg-deb refuses 0700)
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PY=${PYTHON:-.venv/bin/python}

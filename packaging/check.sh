@@ -8,6 +8,7 @@
 #   user's data stays.
 #   bash packaging/check.sh [--reuse] [--cold]   (--cold: drop the page cache before the timed start)
 set -euo pipefail
+umask 022   # a package is world-readable: never inherit the app's owner-only umask (dpkg-deb refuses 0700)
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 REUSE=0; COLD=0

@@ -6,6 +6,7 @@
 #   /usr/share/doc/clinscribe/copyright
 # Purge removes exactly these (and /opt/clinscribe); user data (~/.local/share/ClinScribe) stays.
 set -euo pipefail
+umask 022   # a package is world-readable: never inherit the app's owner-only umask (dpkg-deb refuses 0700)
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BUNDLE=dist/clinscribe
@@ -19,6 +20,7 @@ rm -rf build/deb && mkdir -p "$STAGE/DEBIAN" "$STAGE/opt" "$STAGE/usr/bin" "$STA
 
 cp -a "$BUNDLE" "$STAGE/opt/clinscribe"
 find "$STAGE/opt/clinscribe" -name __pycache__ -prune -exec rm -rf {} +
+chmod -R u+rwX,go+rX,go-w "$STAGE/opt/clinscribe"   # readable by every user, whatever made the bundle
 cat > "$STAGE/usr/bin/clinscribe" <<'SH'
 #!/bin/sh
 # ClinScribe: the desktop app with no arguments, the command line otherwise (clinscribe --help).
