@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ehrdata import SAMPLE_FILES, sample_note
-from servers import FaultProxy, FhirServer, MllpListener, fhir_server_unavailable
+from servers import fhir_server, mllp, proxy  # noqa: F401  (the real servers' fixtures)
 
 
 @pytest.fixture(params=SAMPLE_FILES)
@@ -13,28 +13,6 @@ def aws_note(request):
     return sample_note(request.param)
 
 
-@pytest.fixture(scope="session")
-def fhir_server():
-    reason = fhir_server_unavailable()
-    if reason:
-        pytest.skip(reason)
-    server = FhirServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture()
-def proxy(fhir_server):
-    p = FaultProxy(fhir_server.port)
-    yield p
-    p.stop()
-
-
-@pytest.fixture()
-def mllp():
-    listener = MllpListener()
-    yield listener
-    listener.stop()
 
 
 @pytest.fixture()

@@ -3,6 +3,8 @@ fault-injecting HTTP proxy in front of it, and an MLLP listener from python ``hl
 
 from __future__ import annotations
 
+import pytest
+
 import asyncio
 import http.client
 import http.server
@@ -227,4 +229,30 @@ def wait_until(predicate, timeout: float = 10.0) -> bool:
     return False
 
 
-__all__ = ["FhirServer", "FaultProxy", "MllpListener", "fhir_server_unavailable", "free_port", "wait_until"]
+# -- the fixtures (imported by tests/ehr/conftest.py and the GUI's EHR tests) -------------------------
+@pytest.fixture(scope="session")
+def fhir_server():
+    reason = fhir_server_unavailable()
+    if reason:
+        pytest.skip(reason)
+    server = FhirServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def proxy(fhir_server):
+    p = FaultProxy(fhir_server.port)
+    yield p
+    p.stop()
+
+
+@pytest.fixture()
+def mllp():
+    listener = MllpListener()
+    yield listener
+    listener.stop()
+
+
+__all__ = ["FhirServer", "FaultProxy", "MllpListener", "fhir_server_unavailable", "free_port", "wait_until",
+           "fhir_server", "proxy", "mllp"]

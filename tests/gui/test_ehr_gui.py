@@ -25,7 +25,7 @@ from app.export.note import NoteHeader, load_header, save_header
 from helpers import DATA
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ehr"))
-from servers import FaultProxy, FhirServer, MllpListener, fhir_server_unavailable  # noqa: E402
+from servers import fhir_server, mllp, proxy  # noqa: E402,F401  (the real servers' fixtures)
 
 SAMPLE = DATA / "aws-samples" / "03-speaker-identification.json"
 JOB = "aws-sample-visit"
@@ -36,28 +36,6 @@ HEADER = dict(patient_id="MRN-004211", patient_id_system="urn:oid:2.16.840.1.113
 URI = "urn:ietf:rfc:3986"
 
 
-@pytest.fixture(scope="module")
-def fhir_server():
-    reason = fhir_server_unavailable()
-    if reason:
-        pytest.skip(reason)
-    server = FhirServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture()
-def proxy(fhir_server):
-    p = FaultProxy(fhir_server.port)
-    yield p
-    p.stop()
-
-
-@pytest.fixture()
-def mllp():
-    listener = MllpListener()
-    yield listener
-    listener.stop()
 
 
 def phi_sample() -> dict:
