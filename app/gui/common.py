@@ -66,6 +66,14 @@ def hint_label(text: str = "", *, error: bool = False) -> QLabel:
     return label
 
 
+def say(label: QLabel, text: str, *, error: bool = False) -> None:
+    """A status line: problems in the error style (as hint_label(error=True)), the rest as a hint."""
+    label.setText(text)
+    label.setProperty("role", "error" if error else "hint")
+    label.style().unpolish(label)
+    label.style().polish(label)
+
+
 class MediaIndex:
     """Which local file a job was made from (for playback), kept in ``<home>/gui/media.json``."""
 

@@ -15,7 +15,7 @@ from ..core.privacy import write_private
 from ..export import FORMATS, export
 from ..export.clipboard import render as clipboard_render
 from ..export.note import build_note
-from .common import describe_error, hint_label
+from .common import describe_error, hint_label, say
 from .notehead import load_note_context, open_note_details, show_dialog
 from .workers import run_async
 
@@ -39,13 +39,6 @@ def write_export(path: Path, body: str | bytes) -> int:
         raise ValueError(f"there is no folder {path.parent}.")
     write_private(path, data)
     return len(data)
-
-
-def say(label, text: str, *, error: bool = False) -> None:
-    label.setText(text)
-    label.setProperty("role", "error" if error else "hint")
-    label.style().unpolish(label)
-    label.style().polish(label)
 
 
 class ExportDialog(QDialog):

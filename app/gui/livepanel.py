@@ -13,7 +13,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QGroupBox, QTextEdit, QVBoxLayout
 
 from ..core.privacy import write_private
-from .common import AppContext, describe_error, hint_label, unique_job_name
+from .common import AppContext, describe_error, hint_label, say, unique_job_name
 from .workers import run_async
 
 
@@ -78,10 +78,7 @@ class LivePanel(QGroupBox):
         settled_path(recording).unlink(missing_ok=True)
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setProperty("role", "error" if error else "hint")
-        self.status.style().unpolish(self.status)
-        self.status.style().polish(self.status)
+        say(self.status, text, error=error)
 
     # -- recording starts ---------------------------------------------------------------
     def started(self, recorder, path: Path) -> None:

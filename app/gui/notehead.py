@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QVBoxLayout, QWidget)
 
 from ..export.note import NOTE_TYPES, STATUSES, NoteHeader, load_header, save_header
-from .common import describe_error, hint_label
+from .common import describe_error, hint_label, say
 from .workers import run_async
 
 # (NoteHeader field, label, placeholder) of the line edits, in the order of the form
@@ -138,10 +138,7 @@ class NoteDetailsDialog(QDialog):
         run_async(lambda: load_job_header(ctx, doc), self._loaded, self._failed)
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        self.message.setText(text)
-        self.message.setProperty("role", "error" if error else "hint")
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
+        say(self.message, text, error=error)
 
     def _loaded(self, header: NoteHeader) -> None:
         self.form.set_header(header)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxL
 
 from ..audio import recording
 from ..store import audiovault
-from .common import AppContext, describe_error, hint_label
+from .common import AppContext, describe_error, hint_label, say
 from .livepanel import LivePanel
 
 
@@ -133,10 +133,7 @@ class RecorderView(QWidget):
 
     def set_status(self, text: str, *, error: bool = False) -> None:
         """The status line, in the error style when it says why something cannot be done."""
-        self.status.setText(text)
-        self.status.setProperty("role", "error" if error else "hint")
-        self.status.style().unpolish(self.status)
-        self.status.style().polish(self.status)
+        say(self.status, text, error=error)
 
     def problem(self) -> str:
         """Why nothing can be recorded now ("" when a device is there)."""

@@ -12,8 +12,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QFormLayout, QHBoxL
 from ..ehr import send
 from ..ehr.outbox import SENT, Outbox
 from ..export.note import build_note
-from .common import describe_error, hint_label
-from .exporting import say
+from .common import describe_error, hint_label, say
 from .notehead import load_note_context, open_note_details, show_dialog
 from .workers import run_async
 

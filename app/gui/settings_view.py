@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QFrame, QGroupBox, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
-from .common import ENGINE_LABELS, AppContext, hint_label
+from .common import AppContext, ENGINE_LABELS, hint_label, say
 
 
 class SettingsView(QWidget):
@@ -168,7 +168,7 @@ class SettingsView(QWidget):
             stored = credentials.load_aws_keys()
         except Exception:
             stored = None
-        self._say(self.keys_status, "Keys are stored in the system keyring." if stored else "No keys stored.")
+        say(self.keys_status, "Keys are stored in the system keyring." if stored else "No keys stored.")
 
     def _folder_row(self, field: QWidget, what: str, set_path) -> QHBoxLayout:
         """``field`` with a "Folder…" button that picks a folder into it."""
@@ -186,14 +186,6 @@ class SettingsView(QWidget):
         row.addWidget(browse)
         return row
 
-    @staticmethod
-    def _say(label, text: str, *, error: bool = False) -> None:
-        """A status line; problems in the error style (as hint_label(error=True))."""
-        label.setText(text)
-        label.setProperty("role", "error" if error else "hint")
-        label.style().unpolish(label)
-        label.style().polish(label)
-
     def save(self) -> bool:
         s = replace(self.ctx.settings, engine=self.engine.currentData(), model=self.model.currentText().strip(),
                     device=self.device.currentData(), storage_root=self.storage.text().strip(),
@@ -207,33 +199,33 @@ class SettingsView(QWidget):
                     voice_commands=self.voice_commands.isChecked())
         model = s.model
         if model not in ("tiny.en", "base") and not (Path(model).expanduser() / "model.bin").is_file():
-            self._say(self.status, f"'{model}' is not tiny.en, base, or a folder with a model.bin.", error=True)
+            say(self.status, f"'{model}' is not tiny.en, base, or a folder with a model.bin.", error=True)
             return False
         if s.fhir_base_url and not s.fhir_base_url.startswith(("https://", "http://")):
-            self._say(self.status, "The FHIR server must be a URL starting with https://.", error=True)
+            say(self.status, "The FHIR server must be a URL starting with https://.", error=True)
             return False
         self.ctx.apply_settings(s)
-        self._say(self.status, "Settings saved.")
+        say(self.status, "Settings saved.")
         return True
 
     def save_keys(self) -> None:
         access, secret = self.access_key.text().strip(), self.secret_key.text().strip()
         if not access or not secret:
-            self._say(self.keys_status, "Enter both the access key ID and the secret access key.", error=True)
+            say(self.keys_status, "Enter both the access key ID and the secret access key.", error=True)
             return
         try:
             from ..store import credentials
         except ImportError:
-            self._say(self.keys_status, "Storing AWS keys is not available in this installation.", error=True)
+            say(self.keys_status, "Storing AWS keys is not available in this installation.", error=True)
             return
         try:
             credentials.save_aws_keys(access, secret, self.session_token.text().strip() or None)
         except Exception as exc:  # CredentialStoreError: no keyring and the like
-            self._say(self.keys_status, f"The keys could not be stored: {exc}", error=True)
+            say(self.keys_status, f"The keys could not be stored: {exc}", error=True)
             return
         self.secret_key.clear()
         self.session_token.clear()
-        self._say(self.keys_status, "Keys are stored in the system keyring.")
+        say(self.keys_status, "Keys are stored in the system keyring.")
         self.ctx.apply_settings(self.ctx.settings)
 
     def delete_keys(self) -> None:
@@ -241,7 +233,7 @@ class SettingsView(QWidget):
             from ..store import credentials
             credentials.delete_aws_keys()
         except Exception as exc:
-            self._say(self.keys_status, f"The keys could not be removed: {exc}", error=True)
+            say(self.keys_status, f"The keys could not be removed: {exc}", error=True)
             return
         self.access_key.clear()
-        self._say(self.keys_status, "No keys stored.")
+        say(self.keys_status, "No keys stored.")

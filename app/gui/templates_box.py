@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLineEdit, Q
                                QPlainTextEdit, QPushButton)
 
 from ..live.templates import TemplateError, available_templates, save_user_template, user_templates_dir
-from .common import hint_label
+from .common import hint_label, say
 
 
 def template_id(name: str) -> str:
@@ -50,10 +50,7 @@ class TemplatesBox(QGroupBox):
         self.refresh()
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        self.message.setText(text)
-        self.message.setProperty("role", "error" if error else "hint")
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
+        say(self.message, text, error=error)
 
     def refresh(self) -> None:
         self.list.clear()

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QFontDatabase, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QLabel, QListWidget, QPlainTextEdit,
                                QPushButton, QSplitter, QTextEdit, QVBoxLayout, QWidget)
 
-from .common import ENGINE_LABELS, AppContext, hint_label
+from .common import AppContext, ENGINE_LABELS, hint_label, say
 from .workers import run_async
 
 TEMPLATE = "Phrase\tIPA\tSoundsLike\tDisplayAs\n"
@@ -142,10 +142,7 @@ class VocabularyView(QWidget):
         doc.setDefaultTextOption(option)
 
     def _say(self, text: str, *, error: bool) -> None:
-        self.message.setText(text)
-        self.message.setProperty("role", "error" if error else "hint")
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
+        say(self.message, text, error=error)
 
     def check(self) -> bool:
         ok, message, line = check_vocabulary(self.data())
