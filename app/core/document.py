@@ -19,28 +19,23 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .aws_labels import item_content
 from .aws_labels import channel_labels as _channel_labels
 from .aws_labels import speaker_labels as _speaker_labels
+from .docalternatives import AlternativesMixin, Segment
+from .docphi import PhiMixin
+from .tokens import _f, join_tokens, token_offsets, tokenize
+
+__all__ = ["Segment", "TranscriptDocument", "default_name", "edits_path", "is_sealed_bytes", "join_tokens",
+           "sealer_for", "to_dict", "token_offsets", "tokenize"]
 
 VERSION = 1
-_PUNCT = ".,?!;:"
-_TOKEN = re.compile(r"[^\s]+")
 
 
 def edits_path(home: Path, engine: str, job_name: str) -> Path:
     return Path(home) / "edits" / engine / f"{job_name}.json"
-
-
-def _f(value) -> float | None:
-    try:
-        return None if value is None or value == "" else float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def default_name(label: str) -> str:
@@ -49,61 +44,6 @@ def default_name(label: str) -> str:
     if label.startswith("ch_") and label[3:].isdigit():
         return f"Channel {int(label[3:]) + 1}"
     return "Dictation" if not label else label
-
-
-def tokenize(text: str) -> list[dict]:
-    """Words and trailing punctuation marks of ``text`` as bare tokens."""
-    out: list[dict] = []
-    for chunk in _TOKEN.findall(text):
-        body = chunk.rstrip(_PUNCT)
-        marks = chunk[len(body):]
-        if body:
-            out.append({"type": "pronunciation", "content": body})
-        elif marks and not out:
-            out.append({"type": "pronunciation", "content": marks})
-            continue
-        for mark in marks:
-            out.append({"type": "punctuation", "content": mark})
-    return out
-
-
-def _opens(tok: dict) -> bool:
-    """An opening bracket (a voice command's "("): glued to the word after it, not before."""
-    return tok["type"] == "punctuation" and tok["content"] == "("
-
-
-def join_tokens(tokens: list[dict]) -> str:
-    parts: list[str] = []
-    glue = False
-    for tok in tokens:
-        if (tok["type"] == "punctuation" and not _opens(tok) or glue) and parts:
-            parts[-1] += tok["content"]
-        else:
-            parts.append(tok["content"])
-        glue = _opens(tok)
-    return " ".join(parts)
-
-
-def token_offsets(tokens: list[dict]) -> list[tuple[int, int]]:
-    """(start, end) character offsets of each token in :func:`join_tokens`' text."""
-    out, pos = [], 0
-    for i, tok in enumerate(tokens):
-        if i and (tok["type"] != "punctuation" or _opens(tok)) and not _opens(tokens[i - 1]):
-            pos += 1  # the space
-        out.append((pos, pos + len(tok["content"])))
-        pos += len(tok["content"])
-    return out
-
-
-@dataclass
-class Segment:
-    """A results.segments entry: a time span with alternative transcripts."""
-    index: int
-    start: float
-    end: float
-    alternatives: list[dict]
-    channel: str | None = None
-    turn: int | None = None  # set on a part offered to one turn of a segment split by a speaker change
 
 
 def is_sealed_bytes(raw: bytes) -> bool:
@@ -128,7 +68,7 @@ def sealer_for(raw: bytes, home: Path | None, fallback):
     return Sealer(LocalKms(home), *named)
 
 
-class TranscriptDocument:
+class TranscriptDocument(PhiMixin, AlternativesMixin):
     def __init__(self, transcript: dict, path: Path | None = None, *, job_name: str = "", engine: str = "",
                  sealer=None, home: Path | None = None):
         self.transcript = transcript
@@ -270,64 +210,6 @@ class TranscriptDocument:
             return None, None
         return times[0][0], times[-1][1]
 
-    def phi_entity(self, token: dict) -> int | None:
-        """Index of the PHI entity a word belongs to: the one covering most of its time (at least half),
-        so that a neighbour whose time only touches the entity's is not swallowed by it."""
-        start, end = token.get("start"), token.get("end")
-        if token["type"] != "pronunciation" or start is None:
-            return None
-        end = start if end is None else end
-        best, best_share = None, 0.0
-        for k, ent in enumerate(self.entities):
-            a, b = ent["start"], ent["end"]
-            if a is None or b is None:
-                continue
-            if end - start <= 1e-6:  # a word without duration: inside the entity's time
-                share = 1.0 if a - 1e-6 <= start <= b + 1e-6 and (start < b or a == b) else 0.0
-            else:
-                share = (min(end, b) - max(start, a)) / (end - start)
-            if share > best_share + 1e-9:
-                best, best_share = k, share
-        return best if best_share >= 0.5 - 1e-9 else None
-
-    def phi_category(self, token: dict) -> str | None:
-        k = self.phi_entity(token)
-        return None if k is None else (self.entities[k].get("category") or "PHI")
-
-    def phi_spans(self, index: int) -> list[int | None]:
-        """The PHI entity of each token of a turn; punctuation between two words of one entity (the
-        commas of a phone number) belongs to it, so an entity is one highlight and one tag."""
-        tokens = self.turns[index]["tokens"]
-        ents = [self.phi_entity(t) for t in tokens]
-        words = [k for k, t in enumerate(tokens) if t["type"] == "pronunciation"]
-        for before, after in zip(words, words[1:]):
-            if ents[before] is not None and ents[before] == ents[after]:
-                for k in range(before + 1, after):
-                    ents[k] = ents[before]
-        return ents
-
-    def redacted_tokens(self, index: int) -> list[dict]:
-        """A turn's tokens with each PHI entity (its punctuation included) replaced by one
-        ``[category]`` token, timed from the first to the last word it hides, with no confidence."""
-        tokens, out = self.turns[index]["tokens"], []
-        prev = None
-        for tok, ent in zip(tokens, self.phi_spans(index)):
-            if ent is not None:
-                if ent != prev:
-                    cat = self.entities[ent].get("category") or "PHI"
-                    out.append({"type": "pronunciation", "content": f"[{cat}]", "start": tok.get("start"),
-                                "end": tok.get("end"), "confidence": None, "phi": cat})
-                else:
-                    out[-1]["end"] = tok.get("end") or out[-1]["end"]
-                prev = ent
-                continue
-            prev = None
-            out.append(tok)
-        return out
-
-    def redacted_text(self, index: int) -> str:
-        return join_tokens(self.redacted_tokens(index))
-
     def text(self, *, redact: bool = False, names: bool = True) -> str:
         lines = []
         for i, turn in enumerate(self.turns):
@@ -353,92 +235,6 @@ class TranscriptDocument:
         if seconds > end + 1.0:
             return None  # in a pause
         return ti, ki
-
-    def _turn_channel(self, index: int) -> str | None:
-        turn = self.turns[index]
-        return turn.get("channel") or (turn["label"] if turn["label"].startswith("ch_") else None)
-
-    def _spans(self) -> list[tuple[float, float] | None]:
-        out = []
-        for turn in self.turns:
-            timed = [(t["start"], t.get("end") or t["start"]) for t in turn["tokens"] if t.get("start") is not None]
-            out.append((min(a for a, _ in timed), max(b for _, b in timed)) if timed else None)
-        return out
-
-    def _segment_words(self, seg: Segment, spans=None) -> dict[int, list[int]]:
-        """turn -> its timed words inside ``seg``: the words picking an alternative replaces.
-        A segment with a channel only covers that channel's turns."""
-        spans = self._spans() if spans is None else spans
-        channels = seg.channel is not None and any(self._turn_channel(i) for i in range(len(self.turns)))
-        out: dict[int, list[int]] = {}
-        for ti, turn in enumerate(self.turns):
-            span = spans[ti]
-            if span is None or span[1] < seg.start - 0.02 or span[0] >= seg.end + 0.02:
-                continue
-            if channels and self._turn_channel(ti) != seg.channel:
-                continue
-            ks = [k for k, t in enumerate(turn["tokens"]) if t["type"] == "pronunciation"
-                  and t.get("start") is not None and seg.start - 0.02 <= t["start"] < seg.end + 0.02]
-            if ks:
-                out[ti] = ks
-        return out
-
-    def _offer(self, seg: Segment, index: int, parts: dict[int, list[int]]) -> Segment | None:
-        """What the menu of turn ``index`` offers of ``seg``: the whole segment when all its words
-        are in this turn; when a speaker change splits it, only the part of each alternative
-        timed inside this turn (never another speaker's words); nothing when speech overlaps."""
-        if index not in parts or not seg.alternatives:
-            return None
-        if len(parts) == 1:
-            return Segment(seg.index, seg.start, seg.end,
-                           [dict(a, index=k) for k, a in enumerate(seg.alternatives)], seg.channel)
-        mine = [self.turns[index]["tokens"][k] for k in parts[index]]
-        lo, hi = min(t["start"] for t in mine), max(t.get("end") or t["start"] for t in mine)
-        others = [t for ti, ks in parts.items() if ti != index for t in (self.turns[ti]["tokens"][k] for k in ks)]
-        if any(lo <= t["start"] <= hi for t in others):
-            return None  # interleaved with another turn's words: cannot be split by time
-        before = [t.get("end") or t["start"] for t in others if t["start"] < lo]
-        after = [t["start"] for t in others if t["start"] > hi]
-        low = (max(before) + lo) / 2 if before else float("-inf")
-        high = (hi + min(after)) / 2 if after else float("inf")
-        alternatives, seen = [], set()
-        for k, alt in enumerate(seg.alternatives):
-            items, keep = [], False
-            for it in alt.get("items") or []:
-                start = _f(it.get("start_time"))
-                if start is not None:
-                    keep = low <= start < high
-                if keep:
-                    items.append(it)
-            text = join_tokens([{"type": it.get("type", "pronunciation"), "content": item_content(it)} for it in items])
-            if text and text not in seen:
-                seen.add(text)
-                alternatives.append({"transcript": text, "items": items, "index": k})
-        if not alternatives:
-            return None
-        return Segment(seg.index, max(seg.start, lo), min(seg.end, hi), alternatives, seg.channel, index)
-
-    def segments_for_turn(self, index: int) -> list[Segment]:
-        """The results.segments a turn's alternatives menu offers (see :meth:`_offer`)."""
-        spans, out = self._spans(), []
-        if spans[index] is None:
-            return []
-        start, end = spans[index]
-        for seg in self.segments:
-            if seg.alternatives and seg.start - 0.02 <= end and start < seg.end + 0.02:
-                offer = self._offer(seg, index, self._segment_words(seg, spans))
-                if offer:
-                    out.append(offer)
-        return out
-
-    @staticmethod
-    def _picked_key(segment: int, turn: int | None) -> str:
-        return str(segment) if turn is None else f"{segment}@{turn}"
-
-    def picked(self, segment: int, turn: int | None = None) -> int | None:
-        """The alternative picked for ``segment`` (for its part in ``turn`` when a speaker change split it)."""
-        value = self.state["picked"].get(self._picked_key(segment, turn))
-        return None if value is None else int(value)
 
     # -- editing (each saves) ---------------------------------------------------------
     def snapshot(self) -> dict:
@@ -505,40 +301,6 @@ class TranscriptDocument:
         if count:
             self.save()
         return count
-
-    def pick_alternative(self, segment: int, alternative: int, turn: int | None = None) -> None:
-        """Replace the words of ``segment`` with its ``alternative``, in one turn only: when a
-        speaker change splits the segment, only that turn's part (see :meth:`_offer`)."""
-        seg = self.segments[segment]
-        parts = self._segment_words(seg)
-        if turn is None:
-            if len(parts) != 1:
-                raise ValueError("this segment spans several turns: pick it in one of them" if parts
-                                 else "no turn covers this segment")
-            turn = next(iter(parts))
-        offer = self._offer(seg, turn, parts)
-        alt = next((a for a in offer.alternatives if a["index"] == alternative), None) if offer else None
-        if alt is None:
-            raise ValueError("this alternative is not offered for this turn")
-        tokens = self.turns[turn]["tokens"]
-        first, last = parts[turn][0], parts[turn][-1]
-        while last + 1 < len(tokens) and tokens[last + 1]["type"] == "punctuation":
-            last += 1
-        items = alt.get("items") or []
-        new = [self._token(it) if "alternatives" in it else {
-            "type": it.get("type", "pronunciation"), "content": it.get("content", ""),
-            **({"start": _f(it.get("start_time")), "end": _f(it.get("end_time")),
-                "confidence": _f(it.get("confidence"))} if it.get("type", "pronunciation") == "pronunciation" else {})}
-            for it in items]
-        if not new:
-            new = self._align(tokens[first:last + 1], tokenize(alt.get("transcript", "")))
-        else:
-            text = alt.get("transcript", "")
-            if text and text.rstrip()[-1:] in _PUNCT and new[-1]["type"] != "punctuation":
-                new.append({"type": "punctuation", "content": text.rstrip()[-1]})
-        tokens[first:last + 1] = new
-        self.state["picked"][self._picked_key(segment, offer.turn)] = alternative
-        self.save()
 
     # -- persistence ------------------------------------------------------------------
     def save(self) -> None:
