@@ -67,7 +67,7 @@ def test_get_transcript_command_reads_it_back_from_s3(s3_job, engine, monkeypatc
     from app import cli
 
     monkeypatch.setenv("CLINSCRIBE_HOME", str(engine.home))
-    assert cli.main(["get-transcript", "s3-jfk"]) == 0
+    assert cli.main(["get-transcript", "--medical-transcription-job-name", "s3-jfk"]) == 0
     assert json.loads(capsys.readouterr().out)["jobName"] == "s3-jfk"
     assert engine.media_path("s3-jfk") is None  # not on this computer: nothing was copied to disk
 
