@@ -20,6 +20,7 @@ import botocore.exceptions
 from . import __version__
 from .core.service import operation_model
 from .ehr.cli import register as register_ehr
+from .store.s3cli import register as register_s3
 
 EXIT_PARAM, EXIT_SERVICE, EXIT_OTHER = 252, 254, 255
 
@@ -347,7 +348,8 @@ def cmd_settings(args) -> int:
     changed = False
     for key in ("engine", "model", "device", "compute_type", "storage_root", "default_input_bucket",
                 "default_output_bucket", "aws_region", "aws_profile", "aws_endpoint_url", "aws_input_bucket",
-                "aws_input_prefix", "encrypt_audio", "voice_commands"):
+                "aws_input_prefix", "encrypt_audio", "voice_commands", "aws_s3_endpoint_url", "s3_endpoint_url",
+                "s3_region"):
         value = getattr(args, f"set_{key}", None)
         if value is not None:
             setattr(settings, key, value == "true" if key in ("encrypt_audio", "voice_commands") else value)
@@ -528,6 +530,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--aws-profile", dest="set_aws_profile", help="named profile from ~/.aws (empty: none)")
     p.add_argument("--aws-endpoint-url", dest="set_aws_endpoint_url", help="e.g. a VPC endpoint (empty: AWS's)")
     p.add_argument("--aws-input-bucket", dest="set_aws_input_bucket", help="S3 bucket recordings are uploaded to")
+    p.add_argument("--aws-s3-endpoint-url", dest="set_aws_s3_endpoint_url",
+                   help="the AWS engine's S3 endpoint when not --aws-endpoint-url's (e.g. a clinic's MinIO)")
+    p.add_argument("--s3-endpoint-url", dest="set_s3_endpoint_url",
+                   help='local engine media/transcripts: "" local buckets, "aws" AWS S3, or https://minio.clinic:9000')
+    p.add_argument("--s3-region", dest="set_s3_region", help="region of --s3-endpoint-url's store")
     p.add_argument("--aws-input-prefix", dest="set_aws_input_prefix")
     p.add_argument("--encrypt-audio", dest="set_encrypt_audio", choices=("true", "false"),
                    help="seal recordings and bucket audio at rest with the local key clinscribe-audio")
@@ -564,6 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .export.cli import register  # export, note-header
     register(sub)
     register_ehr(sub)  # send, outbox, ehr-login/-logout, the EHR settings (app/ehr/cli.py)
+    register_s3(sub)  # s3-login/-logout: the S3 store's keys (app/store/s3cli.py)
     p = sub.add_parser("_worker")  # hidden: the job worker process
     p.add_argument("--home", required=True)
     p.add_argument("--idle-seconds", type=float)

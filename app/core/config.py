@@ -48,8 +48,13 @@ class Settings:
     aws_region: str = "us-east-1"
     aws_profile: str = ""
     aws_endpoint_url: str = ""
+    aws_s3_endpoint_url: str = ""    # the AWS engine's S3 client only (empty: aws_endpoint_url)
     aws_input_bucket: str = ""
     aws_input_prefix: str = "clinscribe/"
+    # the local engine's media and transcripts: "" = the local buckets (single box), "aws" = AWS S3,
+    # else an S3-compatible store's URL (MinIO, Ceph...), e.g. https://minio.clinic:9000 (app/store/s3store.py)
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
     worker_stall_seconds: float = 300.0  # a local worker with no progress this long is replaced
     voice_commands: bool = True      # DICTATION jobs (local engine): "period", "new paragraph", "next field"... applied
     encrypt_audio: bool = False      # recordings and bucket audio sealed at rest (key clinscribe-audio, in the keyring)

@@ -51,6 +51,7 @@ from ..core import service
 from ..core.config import Settings, home
 from ..core.privacy import private_folder, restrict_new_files
 from ..store.objectstore import parse_s3_uri
+from ..store.s3store import path_style_location
 from ..core.outputs import output_key
 from ..core.validation import START, validate
 from .base import TERMINAL, TranscriptionEngine
@@ -223,6 +224,8 @@ class AwsEngine(TranscriptionEngine):
         self.settings = settings or Settings.load(self.home)
         self.region = self.settings.aws_region or None
         self.endpoint_url = self.settings.aws_endpoint_url or None
+        # S3 may live elsewhere (a clinic's server: Transcribe API there, media on the clinic's MinIO)
+        self.s3_endpoint_url = self.settings.aws_s3_endpoint_url or self.endpoint_url
         self.profile = self.settings.aws_profile or None
         self._client_config = client_config
         self.config = DEFAULT_CONFIG.merge(client_config) if client_config else DEFAULT_CONFIG
@@ -293,9 +296,10 @@ class AwsEngine(TranscriptionEngine):
 
     def _client_kwargs(self, service_name: str, config: Config) -> dict:
         kwargs: dict = {"config": config}
-        if self.endpoint_url:
-            kwargs["endpoint_url"] = self.endpoint_url
-            host = urlparse(self.endpoint_url).hostname or ""
+        endpoint = self.s3_endpoint_url if service_name == "s3" else self.endpoint_url
+        if endpoint:
+            kwargs["endpoint_url"] = endpoint
+            host = urlparse(endpoint).hostname or ""
             if service_name == "s3" and not host.endswith("amazonaws.com"):
                 # moto, LocalStack, MinIO: bucket.<host> names do not resolve.
                 kwargs["config"] = config.merge(Config(s3={"addressing_style": "path"}))
@@ -561,7 +565,8 @@ class AwsEngine(TranscriptionEngine):
         places: list[tuple[str, str]] = []
         uri = job.get("Transcript", {}).get("TranscriptFileUri")
         if uri:
-            location = parse_s3_uri(uri)
+            # AWS's forms, or a path-style URL on our S3 endpoint (a clinic server's MinIO, moto)
+            location = parse_s3_uri(uri) or path_style_location(uri, self.s3_endpoint_url)
             if location and location[0] and location[1]:
                 places.append(location)
         record = self.records.get(self.scope, name)

@@ -11,6 +11,7 @@ from ..core import service
 from ..core.config import Settings
 from ..core.outputs import output_key
 from ..store.objectstore import LocalObjectStore, ObjectNotFound
+from ..store.s3store import StoreError
 
 READ_ONLY = "InternalFailureException"
 
@@ -35,9 +36,11 @@ def refuse_overwrite(objects: LocalObjectStore, store, params: dict) -> None:
     name = params["MedicalTranscriptionJobName"]
     bucket, key = params["OutputBucketName"], output_key(name, params.get("OutputKey"))
     try:
-        exists = objects.path(bucket, key).exists()
+        exists = objects.exists(bucket, key)
     except ObjectNotFound:
         return
+    except StoreError as exc:  # the S3 store: no such bucket, denied, unreachable
+        raise service.client_error(exc.code, exc.reason, "StartMedicalTranscriptionJob") from None
     if exists and store.get(name) is None:
         raise service.client_error(
             "ConflictException", f"The transcript file s3://{bucket}/{key} already exists (written by an "
@@ -56,8 +59,14 @@ def worker_log(home: Path):
         return subprocess.DEVNULL
 
 
-def object_store(settings: Settings, home: Path, read_only: bool) -> LocalObjectStore:
-    """The local buckets; in a read-only home they are only looked at, never created."""
+def object_store(settings: Settings, home: Path, read_only: bool):
+    """The clinic's S3 store when ``s3_endpoint_url`` is set, else the local buckets; in a read-only
+    home they are only looked at, never created."""
+    if settings.s3_endpoint_url:
+        from ..store import s3store
+
+        root = Path(settings.storage_root).expanduser() if settings.storage_root else Path(home) / "buckets"
+        return s3store.from_settings(settings, root, create=False)
     if not read_only:
         return LocalObjectStore(settings.buckets_root(home))
     root = Path(settings.storage_root).expanduser() if settings.storage_root else Path(home) / "buckets"

@@ -28,6 +28,7 @@ from ..store.kms import LocalKms, is_envelope
 from ..store.jobstore import COMPLETED, FAILED, IN_PROGRESS, JobRecord, JobStore
 from ..core.outputs import output_key
 from ..store.objectstore import InvalidKey, ObjectNotFound
+from ..store.s3store import StoreError
 from ..store.vocabstore import FAILED as VOCAB_FAILED
 from ..store.vocabstore import PENDING, READY, VocabularyRecord, VocabularyStore
 from ..local.pipeline import LOCAL_ACCOUNT_ID
@@ -260,22 +261,27 @@ class LocalEngine(TranscriptionEngine):
         homestate.refuse_overwrite(self.objects, self.store, params)  # never overwrite a transcript
         vocabulary = self._vocabulary_for(params)
         template = self._template_for(params)
-        try:
-            self.objects.resolve(params["Media"]["MediaFileUri"])
+        try:  # local buckets or the S3 store (HeadObject): missing and forbidden alike
+            self.objects.head(params["Media"]["MediaFileUri"])
         except ObjectNotFound:
             raise _error("BadRequestException", MEDIA_UNREADABLE, START) from None
+        except StoreError as exc:
+            raise _error(exc.code, exc.reason, START) from None
         try:  # checked now, not after the whole recording is transcribed
-            self.objects.path(params["OutputBucketName"],
-                              output_key(params["MedicalTranscriptionJobName"], params.get("OutputKey")))
+            self.objects.check_output(params["OutputBucketName"],
+                                      output_key(params["MedicalTranscriptionJobName"], params.get("OutputKey")))
         except InvalidKey as exc:
             raise _error("BadRequestException", f"The OutputKey can't be used: {exc}. "
                          "Check the OutputKey and try your request again.", START) from None
+        except StoreError as exc:
+            raise _error(exc.code, exc.reason, START) from None
         options = {
             "model": self.model_spec, "model_path": self.model_path, "device": self.device,
             "compute_type": self.compute_type, "storage_root": str(self.objects.root),
             "max_media_bytes": self.max_media_bytes, "account_id": LOCAL_ACCOUNT_ID,
             "decode": self.decode, "vocabulary": vocabulary, "kms_home": str(self.home),
             "voice_commands": bool(self.settings.voice_commands), "template": template,
+            "object_store": self.objects.describe(),  # None: the local buckets
         }
         if params.get("OutputEncryptionKMSKeyId"):
             self._kms_key(params["OutputEncryptionKMSKeyId"])
@@ -359,9 +365,11 @@ class LocalEngine(TranscriptionEngine):
             raise _error("BadRequestException", f"The language code {params['LanguageCode']} isn't supported "
                          "for medical vocabularies. Use en-US and try your request again.", operation)
         try:
-            return self.objects.resolve(params["VocabularyFileUri"]).read_bytes()
+            return self.objects.read(params["VocabularyFileUri"])
         except ObjectNotFound:
             raise _error("BadRequestException", MEDIA_UNREADABLE, operation) from None
+        except StoreError as exc:
+            raise _error(exc.code, exc.reason, operation) from None
 
     def _vocabulary_copy(self, name: str) -> Path:
         return self.home / "vocabularies" / f"{name}.txt"
@@ -452,12 +460,16 @@ class LocalEngine(TranscriptionEngine):
         rec = self.store.get(job_name)
         return None if rec is None else rec.progress
 
-    def transcript_path(self, job_name: str) -> Path:
+    def _transcript_uri(self, job_name: str) -> str:
         rec = self._existing(job_name, "GetMedicalTranscriptionJob", "NotFoundException")
         if rec.status != COMPLETED or not rec.transcript_uri:
             raise _error("BadRequestException", f"The job {job_name} is {rec.status}: it has no transcript.",
                          "GetMedicalTranscriptionJob")
-        return self.objects.resolve(rec.transcript_uri)
+        return rec.transcript_uri
+
+    def transcript_path(self, job_name: str) -> Path:
+        """The transcript's local file (ObjectNotFound when it is in the S3 store: see get_transcript)."""
+        return self.objects.resolve(self._transcript_uri(job_name))
 
     def _kms_key(self, key_id: str) -> None:
         """The local key a job names exists (created on first use) before any work is queued."""
@@ -468,7 +480,10 @@ class LocalEngine(TranscriptionEngine):
 
     def get_transcript(self, job_name: str) -> dict:
         """The transcript JSON; an encrypted one is opened with its local key and the job's context."""
-        data = self.transcript_path(job_name).read_bytes()
+        try:
+            data = self.objects.read(self._transcript_uri(job_name))  # a file, or GetObject on the S3 store
+        except StoreError as exc:
+            raise _error(exc.code, exc.reason, "GetObject") from None
         if is_envelope(data):
             request = self.store.get(job_name).request
             data = self.kms.decrypt(data, request.get("KMSEncryptionContext") or {}, "GetObject")
@@ -486,6 +501,13 @@ class LocalEngine(TranscriptionEngine):
         if not source.is_file():
             raise FileNotFoundError(f"No such file: {source}")
         self._writable(START)
+        if self.objects.remote:  # the S3 store: sealed (encrypt_audio) before it is uploaded
+            try:
+                return self.objects.put_file(source, bucket or self.settings.default_input_bucket,
+                                             key or source.name,
+                                             seal_home=self.home if self.settings.encrypt_audio else None)
+            except StoreError as exc:
+                raise _error(exc.code, exc.reason, "PutObject") from None
         uri = self.objects.put_file(source, bucket or self.settings.default_input_bucket, key or source.name)
         if self.settings.encrypt_audio:   # sealed at rest; the worker opens it in memory
             audiovault.seal_file(self.home, self.objects.resolve(uri))
@@ -494,6 +516,6 @@ class LocalEngine(TranscriptionEngine):
     def remove_media(self, uri: str) -> None:
         """Remove an object :meth:`put_media` stored (e.g. when the job it was for is rejected)."""
         try:
-            self.objects.resolve(uri).unlink(missing_ok=True)
-        except ObjectNotFound:
-            pass
+            self.objects.remove(uri)
+        except StoreError as exc:
+            raise _error(exc.code, exc.reason, "DeleteObject") from None

@@ -76,8 +76,8 @@ def finish(engine, params: dict, session: LiveSession, recording: Path, vocabula
         engine._kms_key(request["OutputEncryptionKMSKeyId"])
         body = engine.kms.encrypt(body, request["OutputEncryptionKMSKeyId"], request.get("KMSEncryptionContext"),
                                   job_name=name)
-    path = engine.objects.put_bytes(body, request["OutputBucketName"], output_key(name, request.get("OutputKey")))
-    if not engine.store.add_completed(name, request, path.as_uri(), time.time()):
+    uri = engine.objects.write_transcript(body, request["OutputBucketName"], output_key(name, request.get("OutputKey")))
+    if not engine.store.add_completed(name, request, uri, time.time()):
         from ..engine.local import _error
 
         raise _error("ConflictException", "The requested job name already exists. Use a different job name.", START)

@@ -24,10 +24,10 @@ from filelock import FileLock, Timeout
 from . import asr, media, pipeline
 from ..store import recovery
 from ..store.jobstore import JobRecord, JobStore
-from ..store.objectstore import LocalObjectStore, ObjectNotFound
+from ..store.objectstore import ObjectNotFound
+from ..store.s3store import StoreError, open_store
 from ..store.workerstore import WorkerStore
 from ..core.outputs import output_key
-from ..store import audiovault
 from ..store.kms import LocalKms
 
 log = logging.getLogger("clinscribe.worker")
@@ -87,11 +87,11 @@ def run_job(store: JobStore, job: JobRecord, beat: Beat | None = None) -> None:
 
 def _run_job(store: JobStore, job: JobRecord, beat: Beat) -> None:
     request, options = job.request, job.options
-    objects = LocalObjectStore(Path(options["storage_root"]))
+    objects = open_store(options)  # the local buckets, or the S3 store the engine was set to
     try:
-        try:  # audio encrypted at rest opens in memory, with the key from the OS keyring
-            source = audiovault.open_audio(Path(options.get("kms_home") or store.path.parent),
-                                           objects.resolve(request["Media"]["MediaFileUri"]))
+        try:  # audio encrypted at rest (or read from S3) opens in memory; its key from the OS keyring
+            source = objects.open_media(request["Media"]["MediaFileUri"],
+                                        Path(options.get("kms_home") or store.path.parent))
         except botocore.exceptions.ClientError:
             store.finish(job.seq, failure_reason=AUDIO_KEY_FAILURE)
             log.info("job #%d failed: encrypted audio could not be opened", job.seq)
@@ -132,11 +132,14 @@ def _run_job(store: JobStore, job: JobRecord, beat: Beat) -> None:
                 store.finish(job.seq, failure_reason=KMS_FAILURE)
                 log.info("job #%d failed: KMS key unusable", job.seq)
                 return
-        path = objects.put_bytes(body, request["OutputBucketName"], key)
-        store.finish(job.seq, transcript_uri=path.as_uri())
+        uri = objects.write_transcript(body, request["OutputBucketName"], key)  # file:// or the S3 URL
+        store.finish(job.seq, transcript_uri=uri)
         log.info("job #%d completed", job.seq)
-    except ObjectNotFound:
-        store.finish(job.seq, failure_reason=MEDIA_NOT_FOUND)
+    except StoreError as exc:  # the S3 store: no bucket, denied, unreachable, transcript already there
+        store.finish(job.seq, failure_reason=exc.reason)
+        log.info("job #%d failed: object store %s", job.seq, exc.code)
+    except ObjectNotFound as exc:
+        store.finish(job.seq, failure_reason=getattr(exc, "reason", MEDIA_NOT_FOUND))
         log.info("job #%d failed: media not found", job.seq)
     except media.MediaError as exc:
         store.finish(job.seq, failure_reason=str(exc))

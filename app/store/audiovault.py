@@ -77,6 +77,22 @@ def open_audio(home: Path, path: Path):
     return plain
 
 
+def seal_bytes(home: Path, data: bytes) -> bytes:
+    """``data`` sealed for the local key ``clinscribe-audio`` (unchanged when it already is)."""
+    if is_envelope(data[:64]):
+        return data
+    kms = LocalKms(home)
+    kms.ensure_key(AUDIO_KEY, "Encrypt")
+    return kms.encrypt(data, AUDIO_KEY, CONTEXT)
+
+
+def open_bytes(home: Path, data: bytes, name: str) -> io.BytesIO:
+    """Audio held in memory (e.g. read from an S3 store), opened when sealed; a named BytesIO."""
+    plain = io.BytesIO(LocalKms(home).decrypt(data, CONTEXT, "Decrypt") if is_envelope(data[:64]) else data)
+    plain.name = name  # the suffix still names the container
+    return plain
+
+
 def read_audio(home: Path, path: Path) -> bytes:
     source = open_audio(home, path)
     return source.getvalue() if isinstance(source, io.BytesIO) else Path(source).read_bytes()

@@ -115,3 +115,40 @@ class LocalObjectStore:
         except (OSError, ValueError, RuntimeError):  # a NUL, a name too long, a symlink loop
             raise ObjectNotFound(uri) from None
         return path
+
+    # -- the interface the engine and the worker share with S3ObjectStore (app/store/s3store.py) --
+    remote = False
+
+    def describe(self) -> None:
+        """What a worker needs besides ``storage_root`` to open this store: nothing."""
+        return None
+
+    def exists(self, bucket: str, key: str) -> bool:
+        try:
+            return self.path(bucket, key).exists()
+        except ObjectNotFound:
+            return False
+
+    def check_output(self, bucket: str, key: str) -> None:
+        """InvalidKey when the local bucket cannot hold ``key``."""
+        self.path(bucket, key)
+
+    def head(self, uri: str) -> None:
+        self.resolve(uri)
+
+    def read(self, uri: str) -> bytes:
+        return self.resolve(uri).read_bytes()
+
+    def open_media(self, uri: str, home: Path):
+        from . import audiovault
+
+        return audiovault.open_audio(home, self.resolve(uri))
+
+    def write_transcript(self, body: bytes, bucket: str, key: str) -> str:
+        return self.put_bytes(body, bucket, key).as_uri()
+
+    def remove(self, uri: str) -> None:
+        try:
+            self.resolve(uri).unlink(missing_ok=True)
+        except ObjectNotFound:
+            pass
