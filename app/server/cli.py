@@ -16,7 +16,7 @@ def cmd_serve(args) -> int:
     app = create_app(regions=tuple(args.region) if args.region else None)
     # uvicorn's own access log would print paths and client addresses only; ours is one JSON line.
     uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.certfile, ssl_keyfile=args.keyfile,
-                access_log=False, log_level="warning", timeout_graceful_shutdown=30)
+                access_log=False, log_level="warning", timeout_graceful_shutdown=10)
     return 0
 
 
