@@ -21,6 +21,7 @@ from . import __version__
 from .core.service import operation_model
 from .ehr.cli import register as register_ehr
 from .store.s3cli import register as register_s3
+from .server.cli import register as register_server
 
 EXIT_PARAM, EXIT_SERVICE, EXIT_OTHER = 252, 254, 255
 
@@ -572,6 +573,7 @@ def build_parser() -> argparse.ArgumentParser:
     register(sub)
     register_ehr(sub)  # send, outbox, ehr-login/-logout, the EHR settings (app/ehr/cli.py)
     register_s3(sub)  # s3-login/-logout: the S3 store's keys (app/store/s3cli.py)
+    register_server(sub)  # serve, server add-user/remove-user/list-users (app/server/cli.py)
     p = sub.add_parser("_worker")  # hidden: the job worker process
     p.add_argument("--home", required=True)
     p.add_argument("--idle-seconds", type=float)

@@ -8,6 +8,7 @@ and nobody to do it. The engine itself loads no model.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import os
 import subprocess
@@ -92,6 +93,7 @@ def _page(params: dict, operation: str, status: str | None, key: str, summary, f
 class LocalEngine(TranscriptionEngine):
     name = "local"
     can_cancel = True
+    owner: str | None = None  # a clinic server user's view (:meth:`as_user`); None sees every job
 
     def __init__(self, base: Path | None = None, settings: Settings | None = None, *,
                  model: str | None = None, device: str | None = None, compute_type: str | None = None,
@@ -123,6 +125,13 @@ class LocalEngine(TranscriptionEngine):
         self.stall_seconds = watchdog.stall_seconds(self.settings.worker_stall_seconds)
         self.reconcile()
 
+    def as_user(self, owner: str | None) -> "LocalEngine":
+        """A cheap view for one server user: jobs it starts are theirs, another user's jobs do not
+        exist for it (NotFound/BadRequest as for an unknown name). ``None``: an admin, sees all."""
+        view = copy.copy(self)  # shares the stores, the worker lock and the list of children
+        view.owner = owner
+        return view
+
     # -- worker supervision ---------------------------------------------------
     def worker_alive(self) -> bool:
         # A worker this engine started may still be importing, before it takes the lock.
@@ -139,7 +148,7 @@ class LocalEngine(TranscriptionEngine):
         """End a stalled worker; fail or resume jobs a dead one left; start a worker when work waits."""
         if self.read_only:
             return
-        self._children = [child for child in self._children if child.poll() is None]  # reap
+        self._children[:] = [child for child in self._children if child.poll() is None]  # reap (shared by views)
         active = self.store.active()
         if not active:
             return
@@ -285,7 +294,7 @@ class LocalEngine(TranscriptionEngine):
         }
         if params.get("OutputEncryptionKMSKeyId"):
             self._kms_key(params["OutputEncryptionKMSKeyId"])
-        rec = self.store.insert(params["MedicalTranscriptionJobName"], params, options)
+        rec = self.store.insert(params["MedicalTranscriptionJobName"], params, options, owner=self.owner)
         if rec is None:
             raise _error("ConflictException",
                          "The requested job name already exists. Use a different job name.", START)
@@ -294,7 +303,7 @@ class LocalEngine(TranscriptionEngine):
 
     def _existing(self, name: str, operation: str, code: str) -> JobRecord:
         rec = self.store.get(name)
-        if rec is None:
+        if rec is None or (self.owner is not None and rec.owner != self.owner):
             raise _error(code, "The requested job couldn't be found. "
                          "Check the job name and try your request again.", operation)
         return rec
@@ -312,7 +321,8 @@ class LocalEngine(TranscriptionEngine):
         self.reconcile()
         return _page(params, op, params.get("Status"), "MedicalTranscriptionJobSummaries", self._summary,
                      lambda before, limit: self.store.list(status=params.get("Status"), before_seq=before,
-                                                           name_contains=params.get("JobNameContains"), limit=limit))
+                                                           name_contains=params.get("JobNameContains"), limit=limit,
+                                                           owner=self.owner))
 
     def delete_medical_transcription_job(self, **params) -> dict:
         op = "DeleteMedicalTranscriptionJob"

@@ -99,7 +99,8 @@ def _run_job(store: JobStore, job: JobRecord, beat: Beat) -> None:
         info = media.check(source, media_format=request.get("MediaFormat"),
                            sample_rate=request.get("MediaSampleRateHertz"),
                            max_bytes=options.get("max_media_bytes", media.MAX_FILE_BYTES))
-        store.update(job.seq, media_format=info.media_format, media_sample_rate=info.sample_rate)
+        store.update(job.seq, media_format=info.media_format, media_sample_rate=info.sample_rate,
+                     media_duration=info.duration)  # seconds of audio: the server's real-time factor
         beat(job_duration=info.duration)
         channels = media.decode(source, info.channels)
         beat()

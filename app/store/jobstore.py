@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 QUEUED, IN_PROGRESS, COMPLETED, FAILED = "QUEUED", "IN_PROGRESS", "COMPLETED", "FAILED"
-SCHEMA_VERSION = 1  # PRAGMA user_version of jobs.db (0: written before versions were kept)
+SCHEMA_VERSION = 2  # PRAGMA user_version of jobs.db (0: written before versions were kept; 2: owner, media_duration)
 ACTIVE = (QUEUED, IN_PROGRESS)
 
 _SCHEMA = """
@@ -35,7 +35,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     transcript_uri TEXT,
     progress REAL NOT NULL DEFAULT 0,
     attempts INTEGER NOT NULL DEFAULT 0,
-    cancel_requested INTEGER NOT NULL DEFAULT 0
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    owner TEXT,
+    media_duration REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
 """
@@ -58,6 +60,8 @@ class JobRecord:
     progress: float
     attempts: int
     cancel_requested: int = 0
+    owner: str | None = None             # the clinic server's user who started it (None: local use)
+    media_duration: float | None = None  # seconds of audio (the server's real-time factor)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "JobRecord":
@@ -82,7 +86,11 @@ class SqliteStore:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(self.schema)
+            self._migrate(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        """Bring an older database's tables up to this schema (columns added since)."""
 
     @contextmanager
     def _connect(self, timeout: float = 30) -> Iterator[sqlite3.Connection]:
@@ -101,12 +109,15 @@ class SqliteStore:
             db.close()
 
     def _page(self, table: str, *, equals: tuple[str, Any] | None, name_contains: str | None,
-              before_seq: int | None, limit: int) -> list[sqlite3.Row]:
+              before_seq: int | None, limit: int, owner: str | None = None) -> list[sqlite3.Row]:
         """Rows newest first: an optional column filter, a case-insensitive name filter, a cursor."""
         sql, args = f"SELECT * FROM {table} WHERE 1=1", []
         if equals and equals[1]:
             sql += f" AND {equals[0]} = ?"
             args.append(equals[1])
+        if owner is not None:
+            sql += " AND owner = ?"
+            args.append(owner)
         if name_contains:
             sql += " AND instr(lower(name), lower(?)) > 0"
             args.append(name_contains)
@@ -121,6 +132,12 @@ class SqliteStore:
 
 class JobStore(SqliteStore):
     schema = _SCHEMA
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        columns = {r[1] for r in db.execute("PRAGMA table_info(jobs)")}
+        for column, kind in (("owner", "TEXT"), ("media_duration", "REAL")):  # schema 2
+            if column not in columns:
+                db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
 
     @contextmanager
     def transaction(self, timeout: float = 30) -> Iterator[sqlite3.Connection]:
@@ -140,10 +157,16 @@ class JobStore(SqliteStore):
         return JobRecord.from_row(row) if row else None
 
     def list(self, *, status: str | None = None, name_contains: str | None = None,
-             before_seq: int | None = None, limit: int = 5) -> list[JobRecord]:
+             before_seq: int | None = None, limit: int = 5, owner: str | None = None) -> list[JobRecord]:
+        """``owner``: only that user's jobs (None: everyone's)."""
         rows = self._page("jobs", equals=("status", status), name_contains=name_contains,
-                          before_seq=before_seq, limit=limit)
+                          before_seq=before_seq, limit=limit, owner=owner)
         return [JobRecord.from_row(r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        """How many jobs there are in each status (the server's queue depth metrics)."""
+        with self._connect() as db:
+            return {r[0]: r[1] for r in db.execute("SELECT status, count(*) FROM jobs GROUP BY status")}
 
     def active(self) -> list[JobRecord]:
         with self._connect() as db:
@@ -151,7 +174,7 @@ class JobStore(SqliteStore):
             return [JobRecord.from_row(r) for r in rows]
 
     # -- changes -------------------------------------------------------------
-    def insert(self, name: str, request: dict, options: dict) -> JobRecord | None:
+    def insert(self, name: str, request: dict, options: dict, owner: str | None = None) -> JobRecord | None:
         """Add a job; None when the name is taken. The first active job starts IN_PROGRESS."""
         with self.transaction() as db:
             if db.execute("SELECT 1 FROM jobs WHERE name = ?", (name,)).fetchone():
@@ -160,9 +183,9 @@ class JobStore(SqliteStore):
             now = time.time()
             status, start = (QUEUED, None) if busy else (IN_PROGRESS, now)
             db.execute(
-                "INSERT INTO jobs (name, request, options, status, creation_time, start_time)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (name, json.dumps(request), json.dumps(options), status, now, start),
+                "INSERT INTO jobs (name, request, options, status, creation_time, start_time, owner)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (name, json.dumps(request), json.dumps(options), status, now, start, owner),
             )
         return self.get(name)
 

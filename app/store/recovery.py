@@ -52,7 +52,7 @@ def problem(path: Path) -> str | None:
         return "it is not a ClinScribe job database (no jobs table)"
     if not _JOB_COLUMNS <= columns:
         return "its jobs table is not ClinScribe's"
-    if version not in (0, SCHEMA_VERSION):
+    if not 0 <= version <= SCHEMA_VERSION:  # an older one is migrated when opened
         return f"it has schema version {version}, this ClinScribe uses {SCHEMA_VERSION}"
     return None
 
