@@ -34,6 +34,7 @@ from ..local.pipeline import LOCAL_ACCOUNT_ID
 from ..core.validation import START, validate
 from ..local import watchdog
 from ..store.recovery import open_job_store
+from ..store import pgjobstore
 from . import homestate
 from ..local.worker import CANCELLED, lock_path
 from ..store.workerstore import WorkerStore
@@ -102,7 +103,10 @@ class LocalEngine(TranscriptionEngine):
         self.read_only = not homestate.writable(self.home)  # reading still works; changes say why not
         self.objects = homestate.object_store(self.settings, self.home, self.read_only)
         self.notice = None  # one line for the user when jobs.db had to be set aside and rebuilt
-        if self.read_only:
+        self.pooled = pgjobstore.from_settings(self.settings)  # PostgreSQL: the pool's workers run jobs
+        if self.pooled is not None:
+            self.store = self.pooled
+        elif self.read_only:
             self.store = JobStore(self.home / "jobs.db", read_only=True)
         else:
             self.store, self.notice = open_job_store(self.home, self.objects.root)
@@ -136,6 +140,10 @@ class LocalEngine(TranscriptionEngine):
 
     def reconcile(self) -> None:
         """End a stalled worker; fail or resume jobs a dead one left; start a worker when work waits."""
+        if self.pooled is not None:  # no per-home worker, watchdog or lock: dead workers' leases expire
+            self.pooled.requeue_dead(self.settings.worker_lease_seconds, MAX_ATTEMPTS, reason=WORKER_DIED,
+                                     cancelled=CANCELLED)
+            return
         if self.read_only:
             return
         self._children = [child for child in self._children if child.poll() is None]  # reap

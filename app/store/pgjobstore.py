@@ -67,6 +67,10 @@ class JobStoreConfigError(ValueError):
     """The job_store_url setting cannot be used; the message says what to change."""
 
 
+class JobStoreUnavailable(ConnectionError):
+    """The job database cannot be reached or refuses the login; the message says libpq's reason."""
+
+
 @dataclass
 class PgJobRecord(JobRecord):
     """A job; also who holds it. (``owner``/``media_duration`` as the SQLite store's, with defaults.)"""
@@ -101,10 +105,19 @@ class PgJobStore:
     """The job store's methods (as :class:`~app.store.jobstore.JobStore`) on PostgreSQL."""
 
     def __init__(self, url: str, *, max_connections: int = 4, connect_timeout: float = 10):
+        import psycopg
         from psycopg.rows import dict_row
         from psycopg_pool import ConnectionPool
 
         self.url = check_url(url)
+        try:  # once directly: libpq's own reason (refused, no password, wrong password) for the user
+            psycopg.connect(self.url, connect_timeout=int(connect_timeout)).close()
+        except psycopg.OperationalError as exc:
+            where = urlsplit(self.url)
+            reason = " ".join(str(exc).split())
+            raise JobStoreUnavailable(f"The job database {where.hostname or 'localhost'}:{where.port or 5432}"
+                                      f"{where.path} cannot be used: {reason}. Check job_store_url, the server, "
+                                      "and the password in ~/.pgpass or PGPASSWORD.") from None
         # a small pool: the engine serves requests from several threads, a worker beats from its own
         self._pool = ConnectionPool(self.url, min_size=1, max_size=max_connections, open=False,
                                     kwargs={"autocommit": True, "row_factory": dict_row,
@@ -262,18 +275,23 @@ class PgJobStore:
              *([worker_id] if worker_id is not None else [])))
         return row is not None
 
-    def release(self, seq: int, worker_id: str, cancelled: str | None = None) -> str | None:
-        """Give job ``seq`` back unfinished (graceful shutdown): QUEUED, this attempt not counted; a
-        job whose cancel was asked for is FAILED with ``cancelled``. The status after, None if not held."""
-        row = self._one(
+    def release(self, seq: int | None, worker_id: str, cancelled: str | None = None) -> list[tuple[int, str]]:
+        """Give back job ``seq`` (None: every job ``worker_id`` holds) unfinished, as at a graceful
+        shutdown: QUEUED, this attempt not counted; one whose cancel was asked for FAILED with
+        ``cancelled``. Returns (seq, new status) of each job given back (none when not held)."""
+        if cancelled is None:
+            from ..local.worker import CANCELLED as cancelled
+        which = "" if seq is None else " AND seq = %s"
+        rows = self._all(
             "UPDATE clinscribe_jobs SET"
-            " status = CASE WHEN cancel_requested = 1 AND %s::text IS NOT NULL THEN %s ELSE %s END,"
-            " failure_reason = CASE WHEN cancel_requested = 1 THEN %s::text END,"
-            f" completion_time = CASE WHEN cancel_requested = 1 AND %s::text IS NOT NULL THEN {_EPOCH} END,"
-            " attempts = greatest(attempts - 1, 0), worker_id = NULL, heartbeat_at = NULL, progress = 0"
-            " WHERE seq = %s AND worker_id = %s AND status = %s RETURNING status",
-            (cancelled, FAILED, QUEUED, cancelled, cancelled, seq, worker_id, IN_PROGRESS))
-        return row["status"] if row else None
+            " status = CASE WHEN cancel_requested = 1 THEN %s ELSE %s END,"
+            " failure_reason = CASE WHEN cancel_requested = 1 THEN %s END,"
+            f" completion_time = CASE WHEN cancel_requested = 1 THEN {_EPOCH} END,"
+            " attempts = CASE WHEN cancel_requested = 1 THEN attempts ELSE greatest(attempts - 1, 0) END,"
+            " worker_id = CASE WHEN cancel_requested = 1 THEN worker_id END, heartbeat_at = NULL, progress = 0"
+            f" WHERE worker_id = %s AND status = %s{which} RETURNING seq, status",
+            (FAILED, QUEUED, cancelled, worker_id, IN_PROGRESS, *([] if seq is None else [seq])))
+        return [(r["seq"], r["status"]) for r in rows]
 
     def requeue_dead(self, lease_seconds: float | None = None, max_attempts: int = 2, *,
                      worker_id: str | None = None, reason: str | None = None,
