@@ -104,6 +104,10 @@ class Held:
     def cancel_requested(self, seq: int) -> bool:
         return self.store.cancel_requested(seq)
 
+    def holds(self, seq: int) -> bool:
+        """Still this worker's job (checked before its transcript is written)."""
+        return self.store.heartbeat(seq, self.worker_id)
+
 
 class Runner:
     """One worker process: claim, run, beat; stop gracefully on request."""
