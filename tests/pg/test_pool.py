@@ -212,3 +212,20 @@ def test_a_paused_worker_that_comes_back_late_changes_nothing(cluster, tmp_path)
     assert cluster.engine.store.get(name) == done
     assert cluster.engine.transcript_path(name).read_bytes() == transcript
     assert a.proc.poll() is None  # its supervisor started a fresh worker
+
+
+def test_cancel_from_a_front_end_stops_the_job_on_the_worker_and_the_pool_goes_on(cluster, tmp_path):
+    a = cluster.worker()
+    a.wait_for("worker_ready")
+    name = submit(cluster, tmp_path, "cancelled", start=0, seconds=11, repeat=3)
+    claim = a.wait_for("job_claimed")
+    asked = time.monotonic()
+    cluster.engine.cancel_medical_transcription_job(MedicalTranscriptionJobName=name)
+    job = cluster.engine.get_medical_transcription_job(MedicalTranscriptionJobName=name)["MedicalTranscriptionJob"]
+    assert job["TranscriptionJobStatus"] == "FAILED" and job["FailureReason"] == "Cancelled by the user."
+    assert time.monotonic() - asked < 5
+    assert a.wait_for("worker_exited", worker=claim["worker"])["code"] == 0  # it stopped decoding
+    later = submit(cluster, tmp_path, "after-cancel", start=0, seconds=3)
+    rec = wait_status(cluster.engine, later, COMPLETED)
+    assert rec.worker_id != claim["worker"] and rec.attempts == 1  # a fresh worker took the queue
+    assert cluster.engine.store.get(name).failure_reason == "Cancelled by the user."
