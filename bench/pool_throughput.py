@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "pg")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -93,7 +93,12 @@ def run(server, n_workers: int, jobs: int, seconds: float, tmp: Path) -> dict:
 
 
 def main() -> int:
-    from conftest import PgServer, _bindir
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pg_fixture", ROOT / "tests" / "pg" / "conftest.py")
+    fixture = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fixture)  # the tests' PostgreSQL (initdb in a temp folder)
+    PgServer, _bindir = fixture.PgServer, fixture._bindir
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])

@@ -35,6 +35,7 @@ from ..core.validation import START, validate
 from ..local import watchdog
 from ..store.recovery import open_job_store
 from ..store import pgjobstore
+from ..store.pgvocabstore import PgVocabularyStore
 from . import homestate
 from ..local.worker import CANCELLED, lock_path
 from ..store.workerstore import WorkerStore
@@ -110,7 +111,8 @@ class LocalEngine(TranscriptionEngine):
             self.store = JobStore(self.home / "jobs.db", read_only=True)
         else:
             self.store, self.notice = open_job_store(self.home, self.objects.root)
-        self.vocabularies = VocabularyStore(self.home / "jobs.db", read_only=self.read_only)
+        self.vocabularies = (PgVocabularyStore(self.pooled) if self.pooled is not None  # shared by front ends
+                             else VocabularyStore(self.home / "jobs.db", read_only=self.read_only))
         self.kms = LocalKms(self.home)
         self.model_spec = model or self.settings.model
         self.model_path = str(asr.resolve_model(self.model_spec, self.home))  # ModelError early
@@ -426,7 +428,11 @@ class LocalEngine(TranscriptionEngine):
         if rec.failure_reason:
             out["FailureReason"] = rec.failure_reason
         if rec.content is not None:
-            out["DownloadUri"] = self._vocabulary_copy(rec.name).as_uri()
+            copy = self._vocabulary_copy(rec.name)
+            if self.pooled is not None and (not copy.exists() or copy.read_bytes() != rec.content):
+                copy.parent.mkdir(exist_ok=True)  # made or changed through another front end
+                copy.write_bytes(rec.content)
+            out["DownloadUri"] = copy.as_uri()
         out["ResponseMetadata"] = service.response_metadata()
         return out
 
