@@ -31,7 +31,6 @@ def pct(values: list[float], q: float) -> float:
 
 
 def run(server, n_workers: int, jobs: int, seconds: float, tmp: Path) -> dict:
-    import numpy as np
     import psycopg
     import soundfile as sf
 

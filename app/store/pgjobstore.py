@@ -114,9 +114,9 @@ class PgJobStore:
             psycopg.connect(self.url, connect_timeout=int(connect_timeout)).close()
         except psycopg.OperationalError as exc:
             where = urlsplit(self.url)
-            reason = " ".join(str(exc).split())
+            reason = " ".join(str(exc).split()).rstrip(". ")
             raise JobStoreUnavailable(f"The job database {where.hostname or 'localhost'}:{where.port or 5432}"
-                                      f"{where.path} cannot be used: {reason}. Check job_store_url, the server, "
+                                      f"{where.path} cannot be used ({reason}). Check job_store_url, the server, "
                                       "and the password in ~/.pgpass or PGPASSWORD.") from None
         # a small pool: the engine serves requests from several threads, a worker beats from its own
         self._pool = ConnectionPool(self.url, min_size=1, max_size=max_connections, open=False,
