@@ -350,12 +350,15 @@ def cmd_settings(args) -> int:
     for key in ("engine", "model", "device", "compute_type", "storage_root", "default_input_bucket",
                 "default_output_bucket", "aws_region", "aws_profile", "aws_endpoint_url", "aws_input_bucket",
                 "aws_input_prefix", "encrypt_audio", "voice_commands", "aws_s3_endpoint_url", "s3_endpoint_url",
-                "s3_region"):
+                "s3_region", "job_store_url"):
         value = getattr(args, f"set_{key}", None)
         if value is not None:
             setattr(settings, key, value == "true" if key in ("encrypt_audio", "voice_commands") else value)
             changed = True
     if changed:
+        if settings.job_store_url:
+            from .store.pgjobstore import check_url
+            check_url(settings.job_store_url)  # no password in settings
         if settings.engine == "local":
             from .local.asr import resolve_model
             resolve_model(settings.model)  # refuse a model that cannot be used
@@ -541,6 +544,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seal recordings and bucket audio at rest with the local key clinscribe-audio")
     p.add_argument("--voice-commands", dest="set_voice_commands", choices=("true", "false"),
                    help='DICTATION jobs on the local engine: apply "period", "new paragraph", "next field"...')
+    p.add_argument("--job-store-url", dest="set_job_store_url",
+                   help="postgresql://user@host/db: a shared queue for 'clinscribe worker' pools (empty: SQLite)")
     p.set_defaults(func=cmd_settings)
 
     p = sub.add_parser("templates", help="list the note templates a job can choose (tag clinscribe:template)")
@@ -574,6 +579,8 @@ def build_parser() -> argparse.ArgumentParser:
     register_ehr(sub)  # send, outbox, ehr-login/-logout, the EHR settings (app/ehr/cli.py)
     register_s3(sub)  # s3-login/-logout: the S3 store's keys (app/store/s3cli.py)
     register_server(sub)  # serve, server add-user/remove-user/list-users (app/server/cli.py)
+    from .local.pool import register as register_pool
+    register_pool(sub)  # worker: pool workers for the PostgreSQL job store (app/local/pool.py)
     p = sub.add_parser("_worker")  # hidden: the job worker process
     p.add_argument("--home", required=True)
     p.add_argument("--idle-seconds", type=float)

@@ -56,6 +56,10 @@ class Settings:
     s3_endpoint_url: str = ""
     s3_region: str = "us-east-1"
     worker_stall_seconds: float = 300.0  # a local worker with no progress this long is replaced
+    # "": jobs in SQLite in the home; "postgresql://user@host/db": one queue for a pool of workers
+    # (`clinscribe worker`) on any machines. No password here: libpq's ~/.pgpass, PGPASSFILE or PGPASSWORD.
+    job_store_url: str = ""
+    worker_lease_seconds: float = 60.0   # a pool worker silent this long has its job re-queued
     voice_commands: bool = True      # DICTATION jobs (local engine): "period", "new paragraph", "next field"... applied
     encrypt_audio: bool = False      # recordings and bucket audio sealed at rest (key clinscribe-audio, in the keyring)
     note_author: str = ""            # export: the reviewing clinician's name on notes (default of a note header)

@@ -36,6 +36,8 @@ from ..local.pipeline import LOCAL_ACCOUNT_ID
 from ..core.validation import START, validate
 from ..local import watchdog
 from ..store.recovery import open_job_store
+from ..store import pgjobstore
+from ..store.pgvocabstore import PgVocabularyStore
 from . import homestate
 from ..local.worker import CANCELLED, lock_path
 from ..store.workerstore import WorkerStore
@@ -105,11 +107,15 @@ class LocalEngine(TranscriptionEngine):
         self.read_only = not homestate.writable(self.home)  # reading still works; changes say why not
         self.objects = homestate.object_store(self.settings, self.home, self.read_only)
         self.notice = None  # one line for the user when jobs.db had to be set aside and rebuilt
-        if self.read_only:
+        self.pooled = pgjobstore.from_settings(self.settings)  # PostgreSQL: the pool's workers run jobs
+        if self.pooled is not None:
+            self.store = self.pooled
+        elif self.read_only:
             self.store = JobStore(self.home / "jobs.db", read_only=True)
         else:
             self.store, self.notice = open_job_store(self.home, self.objects.root)
-        self.vocabularies = VocabularyStore(self.home / "jobs.db", read_only=self.read_only)
+        self.vocabularies = (PgVocabularyStore(self.pooled) if self.pooled is not None  # shared by front ends
+                             else VocabularyStore(self.home / "jobs.db", read_only=self.read_only))
         self.kms = LocalKms(self.home)
         self.model_spec = model or self.settings.model
         self.model_path = str(asr.resolve_model(self.model_spec, self.home))  # ModelError early
@@ -146,6 +152,10 @@ class LocalEngine(TranscriptionEngine):
 
     def reconcile(self) -> None:
         """End a stalled worker; fail or resume jobs a dead one left; start a worker when work waits."""
+        if self.pooled is not None:  # no per-home worker, watchdog or lock: dead workers' leases expire
+            self.pooled.requeue_dead(self.settings.worker_lease_seconds, MAX_ATTEMPTS, reason=WORKER_DIED,
+                                     cancelled=CANCELLED)
+            return
         if self.read_only:
             return
         self._children[:] = [child for child in self._children if child.poll() is None]  # reap (shared by views)
@@ -436,7 +446,11 @@ class LocalEngine(TranscriptionEngine):
         if rec.failure_reason:
             out["FailureReason"] = rec.failure_reason
         if rec.content is not None:
-            out["DownloadUri"] = self._vocabulary_copy(rec.name).as_uri()
+            copy = self._vocabulary_copy(rec.name)
+            if self.pooled is not None and (not copy.exists() or copy.read_bytes() != rec.content):
+                copy.parent.mkdir(exist_ok=True)  # made or changed through another front end
+                copy.write_bytes(rec.content)
+            out["DownloadUri"] = copy.as_uri()
         out["ResponseMetadata"] = service.response_metadata()
         return out
 

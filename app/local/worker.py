@@ -133,6 +133,9 @@ def _run_job(store: JobStore, job: JobRecord, beat: Beat) -> None:
                 store.finish(job.seq, failure_reason=KMS_FAILURE)
                 log.info("job #%d failed: KMS key unusable", job.seq)
                 return
+        if not getattr(store, "holds", lambda seq: True)(job.seq):  # a pool worker that lost its lease
+            log.info("job #%d: no longer held by this worker; its transcript is not written", job.seq)
+            return
         uri = objects.write_transcript(body, request["OutputBucketName"], key)  # file:// or the S3 URL
         store.finish(job.seq, transcript_uri=uri)
         log.info("job #%d completed", job.seq)

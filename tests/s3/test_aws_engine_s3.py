@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import MEDIA, OUT, free_port
+from s3kit import MEDIA, OUT, free_port
 from helpers import AUDIO, job_request
 
 from app.core.config import Settings

@@ -14,7 +14,7 @@ import boto3
 import botocore.exceptions
 import pytest
 
-from conftest import MEDIA, OUT, s3_engine
+from s3kit import MEDIA, OUT, s3_engine
 from helpers import AUDIO, JFK_TEXT, job_request, wer
 
 from app.engine.local import LocalEngine
@@ -137,7 +137,7 @@ def test_media_deleted_before_the_worker_fails_the_job_with_aws_reason(tmp_path,
 
 
 def test_unreachable_store_is_an_aws_error_not_a_traceback(tmp_path, s3):
-    from conftest import free_port
+    from s3kit import free_port
 
     engine = s3_engine(tmp_path / "home", f"http://127.0.0.1:{free_port()}", spawn_worker=False)
     with pytest.raises(engine.exceptions.InternalFailureException, match="could not be reached"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import OUT
+from s3kit import OUT
 
 from app.store.objectstore import ObjectNotFound
 from app.store.s3store import ObjectExists, S3ObjectStore, StoreError, path_style_location
