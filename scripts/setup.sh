@@ -11,6 +11,7 @@ APT_PACKAGES=(
   xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1  # Qt windows, screenshots
   libpulse0                          # QtMultimedia playback
   fonts-dejavu-core                  # a Unicode font embedded in PDF exports
+  espeak-ng                          # the tests render dictations with spoken voice commands
   postgresql                         # tests/pg: a real PostgreSQL (initdb in a temp folder) for the worker pool
 )
 if command -v apt-get >/dev/null 2>&1; then

@@ -49,10 +49,16 @@ class LivePanel(QGroupBox):
         self._job: tuple | None = None   # (engine, params, vocabulary, feeder)
         self._path: Path | None = None
         self._saved_at = 0.0
+        self._commands = None   # with voice commands on: the template's sections ([] without a template)
 
     def _show(self, state) -> None:
         settled, tentative = state.settled_text, state.tentative_text
-        self.text.setHtml(html.escape(settled) + (" " if settled and tentative else "") +
+        shown = settled
+        if self._commands is not None and settled:   # "period", "new paragraph"... as the note will have them
+            from ..live.commands import spoken_text
+
+            shown = spoken_text([w for w in state.words if w.settled], self._commands)
+        self.text.setHtml(html.escape(shown).replace("\n", "<br>") + (" " if shown and tentative else "") +
                           (f'<span style="color:gray; font-style:italic">{html.escape(tentative)}</span>'
                            if tentative else ""))
         bar = self.text.verticalScrollBar()
@@ -82,7 +88,7 @@ class LivePanel(QGroupBox):
 
     # -- recording starts ---------------------------------------------------------------
     def started(self, recorder, path: Path) -> None:
-        self.session, self._job, self._path = None, None, Path(path)
+        self.session, self._job, self._path, self._commands = None, None, Path(path), None
         self._ready.clear()
         self.text.clear()
         if not self.enabled.isChecked():
@@ -98,6 +104,7 @@ class LivePanel(QGroupBox):
         try:
             engine = self.ctx.engine("local")
             decode, vocabulary = live_job.prepare(engine, params)
+            self._commands = live_job.command_sections(engine, params)
         except Exception as exc:  # noqa: BLE001 - the recording goes on; the job form is still there
             self._say(f"Live dictation is off for this recording: {describe_error(exc)}", error=True)
             return

@@ -327,3 +327,18 @@ def layout_text(items: list[dict], layout: list[dict] | None = None) -> str:
 def segment_text(items: list[dict]) -> str:
     """One audio segment's text (no breaks inside a segment), "(" glued to the next word."""
     return layout_text(items)
+
+
+def spoken_text(words, sections=None) -> str:
+    """What the clinician sees while dictating: ``words`` (objects with ``text``, ``start`` and ``end``,
+    e.g. the live session's settled words) with the voice commands applied, as the final note will
+    have them ("fever period new paragraph" shows as "fever." and a paragraph break)."""
+    from ..core.tokens import tokenize
+
+    items = []
+    for w in words:
+        for tok in tokenize(w.text):
+            tok.update(start=w.start, end=w.end, confidence=1.0)
+            items.append(tok)
+    result = apply_commands(items, sections)
+    return layout_text(result.items, result.layout)

@@ -24,6 +24,17 @@ def prepare(engine, params: dict) -> tuple[asr.DecodeOptions, str | None]:
     return _prepare(engine, params)
 
 
+def command_sections(engine, params: dict) -> list | None:
+    """The sections voice commands may move to (``[]`` without a template); None when the job's voice
+    commands are off (the engine's setting), as the final job will apply them."""
+    if not engine.settings.voice_commands or params.get("Type") != "DICTATION":
+        return None
+    from .templates import Template
+
+    template = engine._template_for(params)
+    return Template.from_dict(template).sections if template else []
+
+
 def _prepare(engine, params: dict) -> tuple[asr.DecodeOptions, str | None]:
     """Check the job's request before the first word (AWS's rules, no name taken or overwritten) and
     return the decoding options and vocabulary text the live passes use."""

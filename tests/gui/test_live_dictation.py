@@ -92,3 +92,31 @@ def test_a_crash_mid_dictation_offers_back_the_recording_and_the_settled_words(m
     assert kept in w.recorder.live.text.toPlainText()
     assert "interruption" in w.recorder.live.status.text()
     assert w.recorder.last_path is not None and w.recorder.last_path.exists()
+
+
+def test_spoken_commands_show_as_the_note_will_have_them(make_window, qtbot, tmp_path):
+    """While dictating, "colon", "period" and "new paragraph" show as the marks and the break the
+    final note has, never as the words; what was shown at Stop is the note's text."""
+    import re
+
+    from app.audio.recording import FileInputStream
+    from live.dictations import render
+
+    wav = render("Allergies | <colon> || penicillin | <period> || <new paragraph> || "
+                 "The patient is feeling much better today | <period>", tmp_path / "commands.wav",
+                 voice="en-gb", speed=150)
+    w = make_window(restore=False)
+    w.recorder.add_input("Dictation (test input)", functools.partial(FileInputStream, wav, speed=1.0))
+    w.recorder.channels.setCurrentIndex(w.recorder.channels.findData(1))
+    live = w.recorder.live
+    w.recorder.start()
+    qtbot.waitUntil(lambda: w.recorder.recorder.elapsed >= 9.5, timeout=40000)
+    w.recorder.stop()
+    qtbot.waitUntil(lambda: w.current_page() == "Transcript" and w.editor.doc is not None, timeout=40000)
+    shown = live.text.toPlainText()
+    final = w.ctx.engine("local").get_transcript(w.editor.job_name)["results"]["transcripts"][0]["transcript"]
+    words = lambda text: re.findall(r"[a-z]+", text.lower())  # noqa: E731
+    assert "period" not in words(final) and "colon" not in words(final)   # the engine heard the commands
+    assert words(shown) == words(final)                  # so the panel shows no command word either
+    assert ":" in shown and "." in shown
+    assert "\n" in shown.strip()                         # the paragraph break
