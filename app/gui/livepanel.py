@@ -13,6 +13,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QGroupBox, QTextEdit, QVBoxLayout
 
 from ..core.privacy import write_private
+from .dictationbox import DictationBox
 from .common import AppContext, describe_error, hint_label, say, unique_job_name
 from .workers import run_async
 
@@ -34,6 +35,9 @@ class LivePanel(QGroupBox):
         self.enabled.setChecked(True)
         self.enabled.setAccessibleName("Live dictation")
         lay.addWidget(self.enabled)
+        self.on_top = QCheckBox("Keep the words in a small box above other windows while I dictate")
+        self.on_top.setAccessibleName("Dictation box on top")
+        lay.addWidget(self.on_top)
         self.text = QTextEdit()
         self.text.setReadOnly(True)
         self.text.setAccessibleName("Live words")
@@ -44,6 +48,7 @@ class LivePanel(QGroupBox):
         self.status.setAccessibleName("Live dictation status")
         lay.addWidget(self.status)
         self._state.connect(self._show)
+        self.box = DictationBox(self)   # a window of its own, shown while dictating when on_top is ticked
         self.session = None
         self._ready = threading.Event()
         self._job: tuple | None = None   # (engine, params, vocabulary, feeder)
@@ -58,9 +63,11 @@ class LivePanel(QGroupBox):
             from ..live.commands import spoken_text
 
             shown = spoken_text([w for w in state.words if w.settled], self._commands)
-        self.text.setHtml(html.escape(shown).replace("\n", "<br>") + (" " if shown and tentative else "") +
-                          (f'<span style="color:gray; font-style:italic">{html.escape(tentative)}</span>'
-                           if tentative else ""))
+        body = (html.escape(shown).replace("\n", "<br>") + (" " if shown and tentative else "") +
+                (f'<span style="color:gray; font-style:italic">{html.escape(tentative)}</span>' if tentative else ""))
+        self.text.setHtml(body)
+        if self.box.isVisible():
+            self.box.show_words(body)
         bar = self.text.verticalScrollBar()
         bar.setValue(bar.maximum())
         if self._path is not None and settled and time.monotonic() - self._saved_at > 2.0:
@@ -91,6 +98,7 @@ class LivePanel(QGroupBox):
         self.session, self._job, self._path, self._commands = None, None, Path(path), None
         self._ready.clear()
         self.text.clear()
+        self.box.show_words("")
         if not self.enabled.isChecked():
             self._say("")
             return
@@ -111,6 +119,8 @@ class LivePanel(QGroupBox):
         feeder = Feeder()
         recorder.listeners.append(feeder)
         self._job = (engine, params, vocabulary, feeder)
+        if self.on_top.isChecked():
+            self.box.show()
         self._say("Loading the speech model…")
 
         def work():
@@ -148,6 +158,7 @@ class LivePanel(QGroupBox):
             return False
         engine, params, vocabulary, feeder = self._job
         self._job = None
+        self.box.hide()
         if self.session is not None:
             self._show(self.session.state())   # the last settled words are on disk before finishing
             self._saved_at = 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QVBoxLayout, QWidget)
 
@@ -111,6 +111,8 @@ class RecorderView(QWidget):
         lay.addWidget(meter)
         self.live = LivePanel(ctx, lambda: {})   # the window gives it the job form's settings
         lay.addWidget(self.live)
+        self.live.box.stop_requested.connect(self.stop)
+        self.live.box.pause_requested.connect(self.toggle_pause)
         lay.addStretch(1)
 
         self.rescan_button.clicked.connect(self.rescan)
@@ -244,6 +246,8 @@ class RecorderView(QWidget):
         if not self.recorder:
             return
         self.elapsed.setText(fmt_elapsed(self.recorder.elapsed))
+        if self.live.box.isVisible():
+            self.live.box.set_state(fmt_elapsed(self.recorder.elapsed), self.recorder.paused)
         self.level.setValue(int(self.recorder.level * 100) if not self.recorder.paused else 0)
         if self.recorder.error:
             self.set_status(self.recorder.error, error=True)

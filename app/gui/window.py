@@ -254,6 +254,9 @@ class MainWindow(QMainWindow):
         state = self.qsettings.value("state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
+        live = self.recorder.live
+        live.enabled.setChecked(str(self.qsettings.value("live_dictation", "true")) == "true")
+        live.on_top.setChecked(str(self.qsettings.value("dictation_box", "false")) == "true")
         page = self.qsettings.value("page", "")
         if not page:   # the first launch
             self.show_welcome()
@@ -267,6 +270,8 @@ class MainWindow(QMainWindow):
     def save_state(self) -> None:
         self.qsettings.setValue("geometry", self.saveGeometry())
         self.qsettings.setValue("state", self.saveState())
+        self.qsettings.setValue("live_dictation", "true" if self.recorder.live.enabled.isChecked() else "false")
+        self.qsettings.setValue("dictation_box", "true" if self.recorder.live.on_top.isChecked() else "false")
         page = self.current_page()
         self.qsettings.setValue("page", "Record" if page == "Welcome" else page)
         if self.editor.doc:

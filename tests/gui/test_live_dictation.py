@@ -120,3 +120,31 @@ def test_spoken_commands_show_as_the_note_will_have_them(make_window, qtbot, tmp
     assert words(shown) == words(final)                  # so the panel shows no command word either
     assert ":" in shown and "." in shown
     assert "\n" in shown.strip()                         # the paragraph break
+
+
+def test_the_dictation_box_stays_on_top_and_stops_the_recording(make_window, qtbot):
+    """Ticked, a small box above other windows shows the live words while dictating; its Stop makes
+    the job like the recorder's own."""
+    from PySide6.QtCore import Qt
+
+    from app.audio.recording import FileInputStream
+
+    w = make_window(restore=False)
+    w.show()
+    w.recorder.add_input("Sample speech (test input)", functools.partial(FileInputStream, AUDIO / "jfk.flac",
+                                                                           speed=1.0))
+    w.recorder.channels.setCurrentIndex(w.recorder.channels.findData(1))
+    live = w.recorder.live
+    live.on_top.setChecked(True)
+    w.recorder.start()
+    box = live.box
+    assert box.isVisible() and box.windowFlags() & Qt.WindowStaysOnTopHint
+    qtbot.waitUntil(lambda: len(box.text.toPlainText().split()) >= 4, timeout=30000)
+    assert box.text.toPlainText().split()[0] in live.text.toPlainText()
+    qtbot.waitUntil(lambda: box.elapsed.text() not in ("", "0:00"), timeout=5000)
+    qtbot.waitUntil(lambda: w.recorder.recorder.elapsed >= 11.0, timeout=30000)
+    box.stop_button.click()
+    assert not w.recorder.is_recording and not box.isVisible()
+    qtbot.waitUntil(lambda: w.current_page() == "Transcript" and w.editor.doc is not None, timeout=30000)
+    text = w.ctx.engine("local").get_transcript(w.editor.job_name)["results"]["transcripts"][0]["transcript"]
+    assert wer(JFK_TEXT, text) < 0.2

@@ -295,10 +295,12 @@ def test_window_state_restored_and_controls_named(make_window):
     w = make_window()
     w.resize(QSize(760, 650))   # not the default; above the minimum, inside the offscreen 800-px screen
     w.show_page("Vocabularies")
+    w.recorder.live.on_top.setChecked(True)        # the dictation box, asked for once, stays asked for
     w.close()
     w2 = make_window()
     assert w2.current_page() == "Vocabularies"
     assert w2.size() == QSize(760, 650)
+    assert w2.recorder.live.on_top.isChecked() and w2.recorder.live.enabled.isChecked()
     unnamed = []
     for cls in (QLineEdit, QComboBox, QSpinBox, QTextEdit, QPlainTextEdit):
         for widget in w2.findChildren(cls):
