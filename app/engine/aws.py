@@ -34,7 +34,6 @@ import json
 import logging
 import os
 import random
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -54,6 +53,9 @@ from ..store.objectstore import parse_s3_uri
 from ..store.s3store import path_style_location
 from ..core.outputs import output_key
 from ..core.validation import START, validate
+from .aws_check import ConnectionCheck
+from .aws_support import (CHECK_CONFIG, DEFAULT_CONFIG, AwsJobRecords, ConnectionProblem,  # noqa: F401 (re-exported)
+                          UploadCancelled, VocabularyFailed, _code, _is_not_found, _is_transient, _status)
 from .base import TERMINAL, TranscriptionEngine
 
 log = logging.getLogger("clinscribe.aws")
@@ -67,143 +69,8 @@ LIST_VOCABS = "ListMedicalVocabularies"
 UPDATE_VOCAB = "UpdateMedicalVocabulary"
 DELETE_VOCAB = "DeleteMedicalVocabulary"
 
-NOT_FOUND_CODES = ("NotFoundException", "BadRequestException")  # moto says BadRequest (spec §1.5)
-NOT_FOUND_TEXT = "couldn't be found"
-THROTTLE_CODES = {"Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",
-                  "RequestLimitExceeded", "LimitExceededException", "SlowDown", "RequestThrottled",
-                  "RequestThrottledException", "ProvisionedThroughputExceededException"}
-
-DEFAULT_CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": 6},  # throttling, 5xx and dropped connections
-    connect_timeout=10,
-    read_timeout=60,
-    user_agent_appid="ClinScribe",
-)
-# test_connection must answer quickly: a dead endpoint is reported, not retried for a minute.
-CHECK_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=5, read_timeout=20)
-
-
-class ConnectionProblem(ConnectionError):
-    """AWS cannot be used as configured; ``str()`` is one line saying what is wrong.
-
-    ``transient`` is True for network trouble worth retrying later (endpoint
-    unreachable, connection dropped), False for configuration problems.
-    """
-
-    def __init__(self, message: str, *, transient: bool = False):
-        super().__init__(" ".join(str(message).split()))
-        self.transient = transient
-
-    def __str__(self) -> str:
-        return self.args[0]
-
-
-class UploadCancelled(Exception):
-    """put_media stopped because its cancel event was set (no object, no dangling multipart upload)."""
-
-
-class VocabularyFailed(ValueError):
-    """A medical vocabulary ended FAILED; ``reason`` is AWS's FailureReason."""
-
-    def __init__(self, name: str, reason: str | None):
-        super().__init__(f"The medical vocabulary {name} FAILED: {reason or 'no reason given'}")
-        self.name, self.reason = name, reason
-
-
-def _code(exc: botocore.exceptions.ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
-
-
-def _status(exc: botocore.exceptions.ClientError) -> int:
-    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-
-
-def _is_not_found(exc: botocore.exceptions.ClientError) -> bool:
-    code = _code(exc)
-    return code == "NotFoundException" or (code == "BadRequestException" and NOT_FOUND_TEXT in str(exc))
-
-
-def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, ConnectionProblem):
-        return exc.transient
-    if isinstance(exc, botocore.exceptions.ClientError):
-        return _code(exc) in THROTTLE_CODES or _status(exc) >= 500
-    return False
-
-
-# -- the local record of submitted jobs -----------------------------------------
-class AwsJobRecords:
-    """Names (and requests) of jobs this app submitted to AWS: ``<home>/aws_jobs.db``.
-
-    Only what is needed to resume polling and find transcripts after a restart;
-    never credentials. ``scope`` separates regions/endpoints.
-    """
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        with self._db() as db:
-            db.execute("""CREATE TABLE IF NOT EXISTS aws_jobs (
-                scope TEXT NOT NULL, name TEXT NOT NULL, request TEXT NOT NULL,
-                status TEXT NOT NULL, transcript_uri TEXT, fetched INTEGER NOT NULL DEFAULT 0,
-                created REAL NOT NULL, updated REAL NOT NULL, PRIMARY KEY (scope, name))""")
-
-    def _db(self):
-        db = sqlite3.connect(self.path, timeout=30)
-        return _Tx(db)
-
-    def get(self, scope: str, name: str) -> dict | None:
-        with self._db() as db:
-            row = db.execute("SELECT name, request, status, transcript_uri, fetched FROM aws_jobs "
-                             "WHERE scope=? AND name=?", (scope, name)).fetchone()
-        if row is None:
-            return None
-        return {"name": row[0], "request": json.loads(row[1]), "status": row[2],
-                "transcript_uri": row[3], "fetched": bool(row[4])}
-
-    def put(self, scope: str, name: str, request: dict, status: str) -> None:
-        now = time.time()
-        with self._db() as db:
-            db.execute("INSERT OR REPLACE INTO aws_jobs (scope, name, request, status, transcript_uri, fetched, "
-                       "created, updated) VALUES (?, ?, ?, ?, NULL, 0, ?, ?)",
-                       (scope, name, json.dumps(request, default=str), status, now, now))
-
-    def update(self, scope: str, name: str, **fields) -> None:
-        if not fields:
-            return
-        sets = ", ".join(f"{k}=?" for k in fields)
-        with self._db() as db:
-            db.execute(f"UPDATE aws_jobs SET {sets}, updated=? WHERE scope=? AND name=?",
-                       (*fields.values(), time.time(), scope, name))
-
-    def remove(self, scope: str, name: str) -> None:
-        with self._db() as db:
-            db.execute("DELETE FROM aws_jobs WHERE scope=? AND name=?", (scope, name))
-
-    def pending(self, scope: str) -> list[str]:
-        """Jobs still running (or being submitted), and completed ones whose transcript is not kept yet."""
-        with self._db() as db:
-            rows = db.execute("SELECT name FROM aws_jobs WHERE scope=? AND (status NOT IN ('COMPLETED', 'FAILED') "
-                              "OR (status='COMPLETED' AND fetched=0)) ORDER BY created", (scope,)).fetchall()
-        return [r[0] for r in rows]
-
-
-class _Tx:
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
-
-    def __enter__(self) -> sqlite3.Connection:
-        return self.db
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if exc_type is None:
-                self.db.commit()
-        finally:
-            self.db.close()
-
-
 # -- the engine -------------------------------------------------------------------
-class AwsEngine(TranscriptionEngine):
+class AwsEngine(ConnectionCheck, TranscriptionEngine):
     name = "aws"
 
     #: initial and largest pause between retries of LimitExceededException, and the time budget
@@ -766,71 +633,6 @@ class AwsEngine(TranscriptionEngine):
             time.sleep(interval)
             interval = min(interval * 1.5, self.max_poll)
 
-    # -- diagnostics ------------------------------------------------------------------
-    def test_connection(self) -> str:
-        """Check credentials, region/endpoint, Transcribe access and the buckets; say exactly what is wrong.
-
-        Returns a one-line OK message, or raises :class:`ConnectionProblem`.
-        """
-        E = botocore.exceptions
-        session = self.session
-        try:
-            creds = session.get_credentials()
-        except E.BotoCoreError as exc:
-            raise self._problem(exc) from None
-        if creds is None:
-            raise self._problem(E.NoCredentialsError())
-        source = self.credential_source or f"{getattr(creds, 'method', 'the AWS credential chain')}"
-        transcribe = self.client("transcribe", check=True)
-        try:
-            transcribe.list_medical_transcription_jobs(MaxResults=1)
-        except E.ClientError as exc:
-            raise ConnectionProblem(self._explain(exc, "Transcribe Medical", "transcribe:ListMedicalTranscriptionJobs")) from None
-        except E.BotoCoreError as exc:
-            raise self._problem(exc) from None
-        s3 = self.client("s3", check=True)
-        checked = []
-        for label, bucket in (("input", self.settings.aws_input_bucket),
-                              ("output", self.settings.default_output_bucket)):
-            if not bucket or bucket in checked:
-                continue
-            try:
-                response = s3.head_bucket(Bucket=bucket)
-            except E.ClientError as exc:
-                code = _code(exc)
-                if code in ("404", "NoSuchBucket", "NotFound"):
-                    raise ConnectionProblem(f"The {label} bucket '{bucket}' does not exist (or not in this account): "
-                                            "check the bucket name in the settings.") from None
-                if code in ("403", "AccessDenied", "Forbidden"):
-                    raise ConnectionProblem(f"Access denied on the {label} bucket '{bucket}': the credentials from "
-                                            f"{source} need s3:ListBucket, s3:GetObject and s3:PutObject on it.") from None
-                if code in ("301", "PermanentRedirect", "AuthorizationHeaderMalformed"):
-                    raise ConnectionProblem(f"The {label} bucket '{bucket}' is in another region than "
-                                            f"{self.region}: Transcribe needs buckets in the job's region.") from None
-                raise ConnectionProblem(self._explain(exc, f"the {label} bucket '{bucket}'", "s3:ListBucket")) from None
-            except E.BotoCoreError as exc:
-                raise self._problem(exc) from None
-            bucket_region = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("x-amz-bucket-region")
-            if bucket_region and self.region and bucket_region != self.region:
-                raise ConnectionProblem(f"The {label} bucket '{bucket}' is in region {bucket_region}, but ClinScribe "
-                                        f"uses {self.region}: Transcribe needs buckets in the job's region. "
-                                        "Change the region or the bucket in the settings.")
-            checked.append(bucket)
-        buckets = f"; buckets {', '.join(checked)} reachable" if checked else "; no buckets set"
-        return f"OK: Transcribe Medical reachable at {self._where()} with credentials from {source}{buckets}."
-
-    def _explain(self, exc: botocore.exceptions.ClientError, what: str, permission: str) -> str:
-        code, message = _code(exc), exc.response.get("Error", {}).get("Message", "")
-        if code in ("ExpiredTokenException", "ExpiredToken", "RequestExpired", "TokenRefreshRequired"):
-            return ("The AWS session token has expired: get new temporary credentials "
-                    "(or 'aws sso login') and save them again.")
-        if code in ("UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId"):
-            return "AWS does not recognise the access key ID: check it, or save a current one."
-        if code in ("InvalidSignatureException", "SignatureDoesNotMatch"):
-            return "AWS rejected the request signature: the secret access key is wrong, or the computer's clock is off."
-        if code in ("AccessDeniedException", "AccessDenied", "403"):
-            return f"Access denied to {what}: the credentials need {permission}."
-        return f"{what} answered {code or _status(exc)}: {message or exc}"
 
 
 def _safe(func):
