@@ -55,6 +55,8 @@ def clinic(tmp_path_factory):
     except Unavailable as exc:
         pytest.skip(str(exc))
     pg.start()
+    old = os.environ.get("PGPASSWORD")  # tests/pg's server may have set its own for the session
+    os.environ.update(pg.environ())  # this process reads the job store too
     moto, s3_url = start_moto()
     c = Clinic(tmp_path_factory.mktemp("clinic"), pg, s3_url, lease=LEASE)
     try:
@@ -66,6 +68,10 @@ def clinic(tmp_path_factory):
         c.close()
         moto.stop()
         pg.stop()
+        if old is None:
+            os.environ.pop("PGPASSWORD", None)
+        else:
+            os.environ["PGPASSWORD"] = old
 
 
 def test_boto3_jobs_on_the_clinics_s3_complete_once_each(clinic):

@@ -166,10 +166,10 @@ class Clinic:
                             aws_secret_access_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"])
 
     def jobs(self):
-        """The job store itself (what a worker sees): attempts, worker ids."""
+        """The job store itself (what a worker sees): attempts, worker ids. This process's PGPASSWORD
+        must be ``pg``'s (the caller sets it: pg.environ())."""
         from app.store.pgjobstore import PgJobStore
 
-        os.environ.setdefault("PGPASSWORD", self.pg.password)
         return PgJobStore(self.db_url, max_connections=1)
 
     def upload(self, path: Path, key: str) -> str:
