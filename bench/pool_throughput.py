@@ -31,17 +31,13 @@ def pct(values: list[float], q: float) -> float:
 
 
 def run(server, n_workers: int, jobs: int, seconds: float, tmp: Path) -> dict:
-    import psycopg
     import soundfile as sf
 
     from app.core.config import Settings
     from app.engine.local import LocalEngine
     from helpers import AUDIO, job_request
 
-    db = f"bench_{n_workers}_{int(time.time())}"
-    with psycopg.connect(server.url(), autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{db}"')
-    url = server.url(db)
+    url = server.create_database(f"bench_{n_workers}_{int(time.time())}")
     base = tmp / f"w{n_workers}"
     shared = base / "buckets"
     shared.mkdir(parents=True)
@@ -92,20 +88,14 @@ def run(server, n_workers: int, jobs: int, seconds: float, tmp: Path) -> dict:
 
 
 def main() -> int:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("pg_fixture", ROOT / "tests" / "pg" / "conftest.py")
-    fixture = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fixture)  # the tests' PostgreSQL (initdb in a temp folder)
-    PgServer, _bindir = fixture.PgServer, fixture._bindir
+    from servers.postgres import PostgresServer  # the tests' PostgreSQL (initdb in a temp folder)
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--jobs", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
-    server = PgServer(_bindir())
-    server.start()
+    server = PostgresServer().start()
     os.environ["PGPASSWORD"] = server.password
     rows = []
     try:
