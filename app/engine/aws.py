@@ -170,6 +170,12 @@ class AwsEngine(ConnectionCheck, TranscriptionEngine):
             if service_name == "s3" and not host.endswith("amazonaws.com"):
                 # moto, LocalStack, MinIO: bucket.<host> names do not resolve.
                 kwargs["config"] = config.merge(Config(s3={"addressing_style": "path"}))
+        if service_name == "s3" and self.s3_endpoint_url != self.endpoint_url:
+            # a clinic's own S3 store (MinIO…) beside its Transcribe server: its keys (clinscribe s3-login)
+            # when saved, else the session's (the Transcribe server's) keys
+            from ..store.s3store import keyring_keys
+
+            kwargs.update(keyring_keys())
         return kwargs
 
     def client(self, service_name: str, *, check: bool = False):

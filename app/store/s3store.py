@@ -23,7 +23,6 @@ worker use either unchanged.
 
 from __future__ import annotations
 
-import io
 import posixpath
 from pathlib import Path
 from urllib.parse import quote, unquote, urlparse
@@ -37,6 +36,17 @@ from .objectstore import InvalidKey, LocalObjectStore, ObjectNotFound, check_nam
 AWS = "aws"
 KEY_ID_SECRET = "s3:aws_access_key_id"
 SECRET_KEY_SECRET = "s3:aws_secret_access_key"
+
+
+def keyring_keys() -> dict:
+    """The S3 store's keys from the OS keyring (``clinscribe s3-login``) as boto3 arguments; ``{}``
+    without them or without a usable keyring (a headless server: then boto3's own chain)."""
+    try:
+        from . import credentials
+        key_id, secret = credentials.get_secret(KEY_ID_SECRET), credentials.get_secret(SECRET_KEY_SECRET)
+    except Exception:
+        return {}
+    return {"aws_access_key_id": key_id, "aws_secret_access_key": secret} if key_id and secret else {}
 MAX_KEY_BYTES = 1024
 
 MEDIA_UNREADABLE = ("The S3 URI that you provided can't be accessed. Make sure that you have "
@@ -131,14 +141,7 @@ class S3ObjectStore:
         return self._client
 
     def _make_client(self):
-        keys = {}
-        try:
-            from . import credentials
-            key_id, secret = credentials.get_secret(KEY_ID_SECRET), credentials.get_secret(SECRET_KEY_SECRET)
-            if key_id and secret:
-                keys = {"aws_access_key_id": key_id, "aws_secret_access_key": secret}
-        except Exception:  # no usable keyring (a headless server): boto3's own chain
-            keys = {}
+        keys = keyring_keys()
         config = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5, read_timeout=60,
                         signature_version="s3v4")
         kwargs: dict = {"region_name": self.region, "config": config}

@@ -88,3 +88,20 @@ def test_path_style_transcript_uri_on_a_custom_endpoint_is_downloaded(tmp_path, 
     monkeypatch.setattr(engine, "get_medical_transcription_job",
                         lambda **params: {"MedicalTranscriptionJob": job})  # the server's response, as given
     assert engine.get_transcript("other-ws")["jobName"] == "other-ws"
+
+
+def test_the_clinic_store_gets_its_own_keys_when_saved(tmp_path, transcribe_url, moto_s3, s3):
+    """A clinic whose S3 (MinIO) logins differ from its Transcribe server's keys: after
+    ``clinscribe s3-login`` the AWS engine signs its S3 calls with those, its Transcribe calls not."""
+    from app.store import s3cli
+
+    s3cli.save_keys("MINIOWORKSTATION7", "minio-secret-of-workstation-7")
+    try:
+        engine = aws_engine(tmp_path, transcribe_url, moto_s3)
+        assert engine.s3._request_signer._credentials.access_key == "MINIOWORKSTATION7"
+        assert engine.transcribe._request_signer._credentials.access_key == "testing"   # the session's
+        uri = engine.put_media(JFK, key="own-keys/jfk.flac")
+        assert s3.head_object(Bucket=MEDIA, Key="ws/own-keys/jfk.flac")["ContentLength"] == JFK.stat().st_size
+        engine.remove_media(uri)
+    finally:
+        s3cli.delete_keys()
