@@ -20,12 +20,12 @@ from typing import Callable
 import numpy as np
 
 from ..local import asr, decoding
-from ..local.vad import speech_probabilities, speech_regions
+from ..local.vad import FRAME_S, speech_probabilities, speech_regions
 
 SAMPLE_RATE = 16000
 STEP_S = 0.75         # a greedy pass once this much new audio has come
 PAUSE_S = 0.6         # silence after speech that closes the open chunk
-MAX_CHUNK_S = 10.0    # longer, a chunk closes after its settled words (so Stop has little left to do)
+MAX_CHUNK_S = 10.0    # longer, a chunk closes at its last pause, else after its settled words (Stop has little to do)
 MIN_CHUNK_S = 5.0     # a chunk closes at a pause only once it holds this much audio...
 LONG_PAUSE_S = 2.0    # ...or at a pause this long
 CONTEXT_S = 1.5      # audio after a cut inside speech that the final pass hears
@@ -153,13 +153,19 @@ class LiveSession:
             if now > 2 * self.pause:   # silence only: the chunk moves on
                 self.chunk_start += max(0, len(window) - int(self.pause * SAMPLE_RATE))
             return
-        last_end = regions[-1][1] / SAMPLE_RATE
         # at a pause after enough speech (a few words alone are heard worse than in their sentence), or
-        # at a long pause
-        if now - last_end >= self.pause and (last_end >= MIN_CHUNK_S or now - last_end >= LONG_PAUSE_S):
-            self._close(audio, regions[-1][1] + int(TAIL_S * SAMPLE_RATE))
+        # at a long pause: the first such pause in the open chunk, also one that speech after it has
+        # already ended (passes come every STEP_S: one may only see a pause once speech resumed)
+        pause_end = self._pause_end(regions, now)
+        if pause_end is not None:
+            self._close(audio, pause_end + int(TAIL_S * SAMPLE_RATE))
         else:
             self._agree(window, audio)
+            quiet = self._last_pause(regions) if now >= self.max_chunk else None
+            if quiet is not None:   # a long chunk: close it at its last pause rather than inside speech
+                self._close(audio, quiet + int(TAIL_S * SAMPLE_RATE))
+                self._publish()
+                return
             if now >= self.max_chunk and len(self._settled) >= 3:
                 # close what two passes agree on: cut between the last settled word and the next one
                 last = self._settled[-1].end
@@ -167,6 +173,23 @@ class LiveSession:
                 cut = (last + max(last, nxt)) / 2 - self.chunk_start / SAMPLE_RATE
                 self._close(audio, int(cut * SAMPLE_RATE), keep_settled=True)
         self._publish()
+
+    def _pause_end(self, regions: list[tuple[int, int]], now: float) -> int | None:
+        """The end (samples in the open chunk) of the speech before its first closing pause, if any."""
+        ends = [(end, (nxt[0] if nxt else None)) for (_, end), nxt in zip(regions, regions[1:] + [None])]
+        for end, next_start in ends:
+            last_end = end / SAMPLE_RATE
+            gap = (next_start / SAMPLE_RATE if next_start is not None else now) - last_end
+            if gap >= self.pause and (last_end >= MIN_CHUNK_S or gap >= LONG_PAUSE_S):
+                return end
+        return None
+
+    def _last_pause(self, regions: list[tuple[int, int]]) -> int | None:
+        """The end of the speech before the open chunk's last pause of at least PAUSE_S (None: none)."""
+        for (_, end), (start, _) in reversed(list(zip(regions, regions[1:]))):
+            if (start - end) / SAMPLE_RATE >= self.pause:
+                return end
+        return None
 
     def _agree(self, window: np.ndarray, audio: np.ndarray) -> None:
         """A greedy pass over the open chunk; words two passes agree on are settled (LocalAgreement-2)."""
@@ -202,9 +225,10 @@ class LiveSession:
             self._final_decode(audio[self.chunk_start:end], self.chunk_start / SAMPLE_RATE, len(audio))
         cut = end / SAMPLE_RATE
         self.chunk_start = end
-        self._previous, self._settled = [], []
         # words after the cut stay on screen (tentative) until the next passes settle them
-        self._tentative = [w for w in self._tentative if w.start >= cut] if keep_settled else []
+        self._tentative = [dataclasses.replace(w, settled=False, settled_at=None)
+                           for w in self._settled + self._tentative if w.start >= cut]
+        self._previous, self._settled = [], []
 
     def _final_decode(self, chunk: np.ndarray, offset: float, received_samples: int,
                       near: float | None = None) -> int | None:
@@ -219,12 +243,9 @@ class LiveSession:
         segments = [_shift(s, offset) for s in result.segments]
         end = None
         if near is not None:
-            words = [w for s in segments for w in s.words]
-            gaps = [(b.start - a.end, (a.end + b.start) / 2) for a, b in zip(words, words[1:])
-                    if abs((a.end + b.start) / 2 - near) <= 0.6]
-            if not gaps:
+            cut = _quiet_cut([w for s in segments for w in s.words], chunk, offset, near)
+            if cut is None:
                 return None
-            cut = max(gaps)[1]
             segments = [s for s in (_before(s, cut) for s in segments) if s is not None]
             end = int(cut * SAMPLE_RATE)
         self.closed.extend(segments)
@@ -279,3 +300,21 @@ class LiveSession:
     def audio(self) -> np.ndarray:
         return self._take()
 
+
+def _quiet_cut(words, chunk: np.ndarray, offset: float, near: float) -> float | None:
+    """Where to cut a chunk inside speech (seconds): in the widest gap between two of the final pass's
+    words within 0.6 s of ``near``, at the quietest 32 ms frame the VAD hears in it. Word times from
+    the alignment can be a few frames off: cut at the middle of the gap of "for | forty-eight", the
+    next chunk heard "the 8". (The quietest gap overall is no better: a plosive's closure before
+    "country" is as quiet as a pause, and a cut there made it "free".)"""
+    gaps = [(b.start - a.end, a, b) for a, b in zip(words, words[1:]) if abs((a.end + b.start) / 2 - near) <= 0.6]
+    if not gaps:
+        return None
+    _, a, b = max(gaps, key=lambda g: g[0])
+    probs = speech_probabilities(chunk)
+    lo = max(0, int((a.end - offset) / FRAME_S))
+    hi = min(len(probs), int((b.start - offset) / FRAME_S) + 1)
+    if hi <= lo:
+        return (a.end + b.start) / 2
+    k = lo + int(np.argmin(probs[lo:hi]))
+    return min(max(offset + (k + 0.5) * FRAME_S, a.start + 0.04), b.start)   # a before the cut, b after
