@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ehrdata import SAMPLE_FILES, sample_note
-from servers import fhir_server, mllp, proxy  # noqa: F401  (the real servers' fixtures)
+from ehrservers import fhir_server, mllp, proxy  # noqa: F401  (the real servers' fixtures)
 
 
 @pytest.fixture(params=SAMPLE_FILES)

@@ -15,7 +15,7 @@ from app.ehr.mllp_client import MllpClient
 from app.ehr.outbox import FAILED, SENT, Outbox
 from app.export import hl7 as mdm
 from ehrdata import sample_note, settings_for
-from servers import free_port
+from ehrservers import free_port
 
 
 def client(listener, **kw):

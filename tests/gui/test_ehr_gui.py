@@ -25,7 +25,7 @@ from app.export.note import NoteHeader, load_header, save_header
 from helpers import DATA
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ehr"))
-from servers import fhir_server, mllp, proxy  # noqa: E402,F401  (the real servers' fixtures)
+from ehrservers import fhir_server, mllp, proxy  # noqa: E402,F401  (the real servers' fixtures)
 
 SAMPLE = DATA / "aws-samples" / "03-speaker-identification.json"
 JOB = "aws-sample-visit"
