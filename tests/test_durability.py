@@ -75,3 +75,28 @@ def test_a_job_that_keeps_crashing_fails_cleanly_and_the_queue_goes_on(home, lon
     assert job["TranscriptionJobStatus"] == "FAILED"
     assert job["FailureReason"] == WORKER_DIED
     assert engine.wait("after-crash", poll=0.2, timeout=120)["TranscriptionJobStatus"] == "COMPLETED"
+
+
+def test_opening_the_job_store_never_waits_on_a_writer(tmp_path):
+    """A worker stopped (SIGSTOP) in the middle of a write holds jobs.db's write lock: opening the
+    store again (every CLI command does) must not need it, so cancel and list still answer."""
+    import sqlite3
+    import time
+
+    from app.store.jobstore import JobStore
+    from app.store.workerstore import WorkerStore
+
+    path = tmp_path / "jobs.db"
+    JobStore(path).insert("a", {"x": 1}, {})
+    WorkerStore(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")          # the stopped writer
+    try:
+        started = time.monotonic()
+        store = JobStore(path)
+        WorkerStore(path)
+        assert store.get("a").name == "a"
+        assert time.monotonic() - started < 2  # not the 30 s busy timeout
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

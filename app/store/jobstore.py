@@ -8,6 +8,7 @@ while the worker writes progress.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -84,10 +85,19 @@ class SqliteStore:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
+            if self._up_to_date(db):
+                return  # nothing to write: opening never waits on a writer (a stopped worker may hold the lock)
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(self.schema)
             self._migrate(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _up_to_date(self, db: sqlite3.Connection) -> bool:
+        """Whether the file already has this store's tables, this schema version and WAL (reads only)."""
+        wanted = set(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", self.schema))
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return (wanted <= tables and db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+                and db.execute("PRAGMA journal_mode").fetchone()[0] == "wal")
 
     def _migrate(self, db: sqlite3.Connection) -> None:
         """Bring an older database's tables up to this schema (columns added since)."""
@@ -133,9 +143,16 @@ class SqliteStore:
 class JobStore(SqliteStore):
     schema = _SCHEMA
 
+    ADDED_COLUMNS = (("owner", "TEXT"), ("media_duration", "REAL"))  # schema 2
+
+    def _up_to_date(self, db: sqlite3.Connection) -> bool:
+        # another store of the same file may have set the version before this one added its columns
+        columns = {r[1] for r in db.execute("PRAGMA table_info(jobs)")}
+        return super()._up_to_date(db) and all(c in columns for c, _ in self.ADDED_COLUMNS)
+
     def _migrate(self, db: sqlite3.Connection) -> None:
         columns = {r[1] for r in db.execute("PRAGMA table_info(jobs)")}
-        for column, kind in (("owner", "TEXT"), ("media_duration", "REAL")):  # schema 2
+        for column, kind in self.ADDED_COLUMNS:
             if column not in columns:
                 db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
 
