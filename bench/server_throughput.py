@@ -121,7 +121,10 @@ def main(argv=None) -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--jobs", type=int, default=12)
     parser.add_argument("--reps", type=int, default=7, help="jobs per path for the overhead column")
+    parser.add_argument("--poll", type=float, default=0.1, help="seconds between a client's Get calls (0.1)")
     args = parser.parse_args(argv)
+    global POLL
+    POLL = args.poll
     from servers.clinic import S3_KEYS, start_moto
     from servers.postgres import PostgresServer
 
