@@ -44,7 +44,7 @@ needs_keyring = pytest.mark.skipif(
     reason=f"no OS keyring backend here ({type(keyring.get_keyring()).__module__}); run inside: {CI_WRAPPER}")
 
 AKID = "TESTKEYIDFORCLINSCRIBE"  # a fake, not shaped like a real key
-SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+SECRET = "not-a-real-secret/for-the-keyring-tests-0"  # a fake, not shaped like a real one
 
 
 @pytest.fixture

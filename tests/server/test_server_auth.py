@@ -53,7 +53,7 @@ def test_unsigned_request_is_refused(server):
 
 
 def test_unknown_access_key_is_refused(server):
-    stranger = server.client(aws_access_key_id="AKIANOTAKEYOFTHISSRV", aws_secret_access_key="x" * 40)
+    stranger = server.client(aws_access_key_id="UNKNOWN-KEY-OF-THIS-SERVER", aws_secret_access_key="x" * 40)
     with pytest.raises(stranger.exceptions.ClientError) as exc:
         stranger.list_medical_transcription_jobs()
     assert exc.value.response["Error"] == {"Code": "UnrecognizedClientException",
