@@ -88,6 +88,7 @@ class LiveSession:
         self.decode = decode or asr.DecodeOptions()
         self.on_update = on_update
         self.step, self.pause, self.max_chunk = step, pause, max_chunk
+        self._after_cut = False   # whether the open chunk starts where a chunk was cut inside speech
         self._blocks: list[np.ndarray] = []
         self._audio = np.zeros(0, dtype=np.float32)
         self._lock = threading.Lock()
@@ -225,6 +226,7 @@ class LiveSession:
             self._final_decode(audio[self.chunk_start:end], self.chunk_start / SAMPLE_RATE, len(audio))
         cut = end / SAMPLE_RATE
         self.chunk_start = end
+        self._after_cut = keep_settled   # the next chunk starts inside speech
         # words after the cut stay on screen (tentative) until the next passes settle them
         self._tentative = [dataclasses.replace(w, settled=False, settled_at=None)
                            for w in self._settled + self._tentative if w.start >= cut]
@@ -236,10 +238,13 @@ class LiveSession:
         0.6 s of ``near`` (seconds), whose middle (samples) is returned; None when there is none."""
         if len(chunk) < int(0.1 * SAMPLE_RATE):
             return None
-        d = self.decode   # as a job decodes its chunks: the job's options, no prompt
+        d = self.decode   # as a job decodes its chunks: the job's options
+        # the words before it only when this chunk starts inside speech (a cut): after a pause a
+        # prompt of the sentence before made tiny.en skip a phrase that echoed it (jfk's "ask what
+        # you can do for your country" after "...can do for you" came back as "country.")
+        prompt = self._prompt() if self._after_cut else d.initial_prompt
         result = decoding.transcribe(self.model, chunk, beam_size=d.beam_size, max_alternatives=d.max_alternatives,
-                                     hotwords=d.hotwords, initial_prompt=self._prompt(),
-                                     vad_threshold=d.vad_threshold)
+                                     hotwords=d.hotwords, initial_prompt=prompt, vad_threshold=d.vad_threshold)
         segments = [_shift(s, offset) for s in result.segments]
         end = None
         if near is not None:
