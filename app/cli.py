@@ -368,16 +368,12 @@ def cmd_settings(args) -> int:
 
 
 def cmd_aws_login(args) -> int:
-    import getpass
-
-    from .store.credentials import mask, save_aws_keys
+    from .store.credentials import ask_keys, mask, save_aws_keys
 
     if not sys.stdin.isatty():
         raise UsageError("aws-login asks for the keys at a terminal")
-    key_id = input("AWS access key ID: ").strip()
-    secret = getpass.getpass("AWS secret access key: ").strip()
-    token = getpass.getpass("AWS session token: ").strip() if args.with_session_token else None
-    save_aws_keys(key_id, secret, token or None)
+    key_id, secret, token = ask_keys("AWS", session_token=args.with_session_token)
+    save_aws_keys(key_id, secret, token)
     print(f"Saved {mask(key_id)} in the OS keyring.")
     return 0
 

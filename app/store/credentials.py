@@ -191,6 +191,17 @@ def mask(access_key_id: str | None) -> str:
     return access_key_id[:4] + "…" + access_key_id[-4:] if len(access_key_id) > 8 else "…"
 
 
+def ask_keys(label: str, session_token: bool = False) -> tuple[str, str, str | None]:
+    """Prompt at the terminal for ``label``'s access key ID, secret access key and (``session_token``)
+    session token; the token is None when not asked for or left empty."""
+    import getpass
+
+    key_id = input(f"{label} access key ID: ").strip()
+    secret = getpass.getpass(f"{label} secret access key: ").strip()
+    token = getpass.getpass(f"{label} session token: ").strip() if session_token else None
+    return key_id, secret, token or None
+
+
 def get_secret(name: str) -> str | None:
     """Another secret ClinScribe keeps in the keyring (e.g. a local KMS key), or None."""
     return _read_field(name)

@@ -25,16 +25,13 @@ def delete_keys() -> None:
 
 
 def cmd_s3_login(args) -> int:
-    import getpass
-
     from ..cli import UsageError
-    from .credentials import mask
+    from .credentials import ask_keys, mask
 
     if not sys.stdin.isatty():
         raise UsageError("s3-login asks for the keys at a terminal (a server without a keyring: give boto3 "
                          "the keys in its environment, ~/.aws or an instance role instead)")
-    key_id = input("S3 access key ID: ").strip()
-    secret = getpass.getpass("S3 secret access key: ").strip()
+    key_id, secret, _ = ask_keys("S3")
     try:
         save_keys(key_id, secret)
     except ValueError as exc:
