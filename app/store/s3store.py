@@ -90,6 +90,16 @@ def _forbidden(exc: botocore.exceptions.ClientError) -> bool:
                           "SignatureDoesNotMatch") or _status(exc) == 403
 
 
+def _mapped(exc: botocore.exceptions.ClientError, missing: Exception, forbidden: Exception) -> Exception:
+    """``missing`` for a 404, ``forbidden`` for a 403, else an internal failure naming the answer."""
+    if _missing(exc):
+        return missing
+    if _forbidden(exc):
+        return forbidden
+    return StoreError(f"Internal failure: the object store answered {_code(exc) or _status(exc)}. "
+                      "Try your request again.")
+
+
 def no_bucket(bucket: str) -> StoreError:
     return StoreError(f"The S3 bucket {bucket} doesn't exist. Check the OutputBucketName and try your "
                       "request again.", "BadRequestException")
@@ -217,41 +227,28 @@ class S3ObjectStore:
 
     @staticmethod
     def _output_error(exc: botocore.exceptions.ClientError, bucket: str) -> StoreError:
-        if _missing(exc):
-            return no_bucket(bucket)
-        if _forbidden(exc):
-            return no_write_permission(bucket)
-        return StoreError(f"Internal failure: the object store answered {_code(exc) or _status(exc)}. "
-                          "Try your request again.")
+        return _mapped(exc, no_bucket(bucket), no_write_permission(bucket))
+
+    def _read_object(self, operation: str, uri: str):
+        """``operation`` (head_object, get_object) on the object ``uri`` names; ObjectNotFound
+        (ObjectForbidden for 403) unless it is there and can be read."""
+        bucket, key = self._where(uri)
+        try:
+            return self._call(operation, Bucket=bucket, Key=key)
+        except botocore.exceptions.ClientError as exc:
+            raise _mapped(exc, ObjectNotFound(uri), ObjectForbidden(uri)) from None
 
     def head(self, uri: str) -> None:
         """ObjectNotFound (ObjectForbidden for 403) unless ``uri`` is an object that can be read."""
         if uri.startswith("file://") and self.local is not None:
             self.local.resolve(uri)
             return
-        bucket, key = self._where(uri)
-        try:
-            self._call("head_object", Bucket=bucket, Key=key)
-        except botocore.exceptions.ClientError as exc:
-            raise self._read_error(exc, uri) from None
-
-    @staticmethod
-    def _read_error(exc: botocore.exceptions.ClientError, uri: str) -> Exception:
-        if _missing(exc):
-            return ObjectNotFound(uri)
-        if _forbidden(exc):
-            return ObjectForbidden(uri)
-        return StoreError(f"Internal failure: the object store answered {_code(exc) or _status(exc)}. "
-                          "Try your request again.")
+        self._read_object("head_object", uri)
 
     def read(self, uri: str) -> bytes:
         if uri.startswith("file://") and self.local is not None:
             return self.local.resolve(uri).read_bytes()
-        bucket, key = self._where(uri)
-        try:
-            return self._call("get_object", Bucket=bucket, Key=key)["Body"].read()
-        except botocore.exceptions.ClientError as exc:
-            raise self._read_error(exc, uri) from None
+        return self._read_object("get_object", uri)["Body"].read()
 
     def open_media(self, uri: str, home: Path):
         """The media in memory (a named BytesIO); audio sealed at rest is opened there too."""
