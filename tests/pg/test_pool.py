@@ -6,11 +6,8 @@ shared storage folder); jobs are submitted through the local engine of another h
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,6 +19,7 @@ from app.core.config import Settings
 from app.engine.local import LocalEngine
 from app.store.jobstore import COMPLETED, QUEUED
 from helpers import AUDIO, JFK_TEXT, ROOT, job_request, normalise
+from servers.clinic import Process
 
 LEASE = "2"
 
@@ -51,47 +49,20 @@ def cluster(pg_url, tmp_path):
 
     yield Cluster
     for w in workers:
-        w.kill()
+        w.kill_box()
     Cluster.engine.store.close()
 
 
-class Worker:
-    def __init__(self, home: Path, log: Path, *args: str):
-        self.log = log
-        env = dict(os.environ, PYTHONPATH=str(ROOT), CLINSCRIBE_HOME=str(home))
-        with open(log, "wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "app", "worker", "--home", str(home),
-                                          "--lease-seconds", LEASE, *args], cwd=ROOT, env=env,
-                                         stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+class Worker(Process):
+    """``clinscribe worker`` on a home of its own, with the pool tests' short lease."""
 
-    def events(self, name: str | None = None) -> list[dict]:
-        out = []
-        for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                item = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(item, dict) and (name is None or item.get("event") == name):
-                out.append(item)
-        return out
+    def __init__(self, home: Path, log: Path, *args: str):
+        super().__init__(["worker", "--home", str(home), "--lease-seconds", LEASE, *args],
+                         dict(os.environ, PYTHONPATH=str(ROOT), CLINSCRIBE_HOME=str(home)), log)
 
     def wait_for(self, name: str, timeout: float = 90, **match) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = [e for e in self.events(name) if all(e.get(k) == v for k, v in match.items())]
-            if found:
-                return found[-1]
-            assert self.proc.poll() is None or name in ("pool_stopped", "worker_stopped"), self.log.read_text()
-            time.sleep(0.1)
-        raise AssertionError(f"no {name} event in {timeout} s:\n{self.log.read_text()}")
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)  # the whole box: supervisor and its workers
-            except ProcessLookupError:
-                pass
-            self.proc.wait(10)
+        """The latest ``name`` event that matches (the last of Process.wait_for's)."""
+        return super().wait_for(name, timeout=timeout, **match)[-1]
 
 
 def clip(tmp_path: Path, name: str, start: float, seconds: float, repeat: int = 1) -> Path:
@@ -155,7 +126,7 @@ def test_a_killed_workers_job_is_finished_by_another_after_the_lease(cluster, tm
     a.wait_for("worker_ready")
     name = submit(cluster, tmp_path, "long-visit", start=0, seconds=11, repeat=3)
     claim = a.wait_for("job_claimed")
-    a.kill()  # SIGKILL mid-job: no goodbye, the heartbeat just stops
+    a.kill_box()  # SIGKILL mid-job: no goodbye, the heartbeat just stops
     assert cluster.engine.store.get(name).worker_id == claim["worker"]
     b = cluster.worker()
     rec = wait_status(cluster.engine, name, COMPLETED, timeout=180)
