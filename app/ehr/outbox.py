@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..store.jobstore import SqliteStore
+from ..store.paging import SQLITE, newest_first
 from .base import backoff
 
 QUEUED, SENT, FAILED, SUPERSEDED = "queued", "sent", "failed", "superseded"
@@ -107,14 +108,8 @@ class Outbox(SqliteStore):
         return rows[0] if rows else None
 
     def list(self, job_name: str | None = None, engine: str | None = None, limit: int = 100) -> list[SendRow]:
-        sql, args = "SELECT * FROM sends WHERE 1=1", []
-        if job_name:
-            sql += " AND job_name = ?"
-            args.append(job_name)
-        if engine:
-            sql += " AND engine = ?"
-            args.append(engine)
-        return self._rows(sql + " ORDER BY seq DESC LIMIT ?", (*args, limit))
+        return self._rows(*newest_first("sends", SQLITE, equals={"job_name": job_name or None,
+                                                                  "engine": engine or None}, limit=limit))
 
     def latest_sent(self, job_name: str, engine: str, kind: str) -> SendRow | None:
         rows = self._rows("SELECT * FROM sends WHERE job_name = ? AND engine = ? AND kind = ? AND status = ? "

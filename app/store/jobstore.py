@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from .paging import SQLITE, newest_first
+
 QUEUED, IN_PROGRESS, COMPLETED, FAILED = "QUEUED", "IN_PROGRESS", "COMPLETED", "FAILED"
 SCHEMA_VERSION = 2  # PRAGMA user_version of jobs.db (0: written before versions were kept; 2: owner, media_duration)
 ACTIVE = (QUEUED, IN_PROGRESS)
@@ -118,24 +120,9 @@ class SqliteStore:
         finally:
             db.close()
 
-    def _page(self, table: str, *, equals: tuple[str, Any] | None, name_contains: str | None,
-              before_seq: int | None, limit: int, owner: str | None = None) -> list[sqlite3.Row]:
-        """Rows newest first: an optional column filter, a case-insensitive name filter, a cursor."""
-        sql, args = f"SELECT * FROM {table} WHERE 1=1", []
-        if equals and equals[1]:
-            sql += f" AND {equals[0]} = ?"
-            args.append(equals[1])
-        if owner is not None:
-            sql += " AND owner = ?"
-            args.append(owner)
-        if name_contains:
-            sql += " AND instr(lower(name), lower(?)) > 0"
-            args.append(name_contains)
-        if before_seq is not None:
-            sql += " AND seq < ?"
-            args.append(before_seq)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        args.append(limit)
+    def _page(self, table: str, **query) -> list[sqlite3.Row]:
+        """Rows newest first: :func:`~app.store.paging.newest_first`'s filters and cursor."""
+        sql, args = newest_first(table, SQLITE, **query)
         with self._connect() as db:
             return db.execute(sql, args).fetchall()
 
@@ -176,8 +163,8 @@ class JobStore(SqliteStore):
     def list(self, *, status: str | None = None, name_contains: str | None = None,
              before_seq: int | None = None, limit: int = 5, owner: str | None = None) -> list[JobRecord]:
         """``owner``: only that user's jobs (None: everyone's)."""
-        rows = self._page("jobs", equals=("status", status), name_contains=name_contains,
-                          before_seq=before_seq, limit=limit, owner=owner)
+        rows = self._page("jobs", equals={"status": status or None, "owner": owner}, name_contains=name_contains,
+                          before_seq=before_seq, limit=limit)
         return [JobRecord.from_row(r) for r in rows]
 
     def counts(self) -> dict[str, int]:

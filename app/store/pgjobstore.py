@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .jobstore import ACTIVE, COMPLETED, FAILED, IN_PROGRESS, QUEUED, JobRecord
+from .paging import POSTGRES, newest_first
 
 SCHEMA_VERSION = 1
 DEFAULT_LEASE = 60.0
@@ -161,21 +162,8 @@ class PgJobStore:
     def list(self, *, status: str | None = None, name_contains: str | None = None,
              before_seq: int | None = None, limit: int = 5, owner: str | None = None) -> list[PgJobRecord]:
         """Newest first (``seq`` descending) from the cursor ``before_seq``, as the SQLite store."""
-        sql, args = "SELECT * FROM clinscribe_jobs WHERE true", []
-        if status:
-            sql += " AND status = %s"
-            args.append(status)
-        if owner is not None:
-            sql += " AND owner = %s"
-            args.append(owner)
-        if name_contains:
-            sql += " AND strpos(lower(name), lower(%s)) > 0"  # a plain substring, no LIKE wildcards
-            args.append(name_contains)
-        if before_seq is not None:
-            sql += " AND seq < %s"
-            args.append(before_seq)
-        sql += " ORDER BY seq DESC LIMIT %s"
-        args.append(limit)
+        sql, args = newest_first("clinscribe_jobs", POSTGRES, equals={"status": status or None, "owner": owner},
+                                 name_contains=name_contains, before_seq=before_seq, limit=limit)
         return [_record(r) for r in self._all(sql, args)]
 
     def active(self) -> list[PgJobRecord]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from .paging import POSTGRES, newest_first
 from .vocabstore import PENDING, VocabularyRecord
 
 _SCHEMA = """
@@ -69,18 +70,8 @@ class PgVocabularyStore:
 
     def list(self, *, state: str | None, name_contains: str | None, before_seq: int | None,
              limit: int) -> list[VocabularyRecord]:
-        query, args = "SELECT * FROM clinscribe_vocabularies WHERE true", []
-        if state:
-            query += " AND state = %s"
-            args.append(state)
-        if name_contains:
-            query += " AND strpos(lower(name), lower(%s)) > 0"
-            args.append(name_contains)
-        if before_seq is not None:
-            query += " AND seq < %s"
-            args.append(before_seq)
-        query += " ORDER BY seq DESC LIMIT %s"
-        args.append(limit)
+        query, args = newest_first("clinscribe_vocabularies", POSTGRES, equals={"state": state or None},
+                                   name_contains=name_contains, before_seq=before_seq, limit=limit)
         with self._pool.connection() as db:
             return [_record(r) for r in db.execute(query, args).fetchall()]
 

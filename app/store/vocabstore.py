@@ -65,7 +65,7 @@ class VocabularyStore(SqliteStore):
 
     def list(self, *, state: str | None, name_contains: str | None, before_seq: int | None,
              limit: int) -> list[VocabularyRecord]:
-        rows = self._page("vocabularies", equals=("state", state), name_contains=name_contains,
+        rows = self._page("vocabularies", equals={"state": state or None}, name_contains=name_contains,
                           before_seq=before_seq, limit=limit)
         return [VocabularyRecord(**dict(r)) for r in rows]
 
