@@ -106,7 +106,7 @@ def cmd_ehr_smart_key(args) -> int:
 
 
 def _extend_settings(sub) -> None:
-    """``clinscribe settings`` also sets the EHR destinations (its own keys stay in app/cli.py)."""
+    """``clinscribe settings`` also sets the EHR destinations (its own keys stay in app/cli_admin.py)."""
     parser = sub.choices.get("settings")
     if parser is None:
         return
