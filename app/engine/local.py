@@ -7,7 +7,6 @@ and nobody to do it. The engine itself loads no model.
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import os
@@ -17,7 +16,6 @@ import time
 from pathlib import Path
 
 import botocore.exceptions
-import botocore.utils
 from filelock import FileLock, Timeout
 
 from ..core import service
@@ -30,8 +28,7 @@ from ..store.jobstore import COMPLETED, FAILED, IN_PROGRESS, JobRecord, JobStore
 from ..core.outputs import output_key
 from ..store.objectstore import InvalidKey, ObjectNotFound
 from ..store.s3store import StoreError
-from ..store.vocabstore import FAILED as VOCAB_FAILED
-from ..store.vocabstore import PENDING, READY, VocabularyRecord, VocabularyStore
+from ..store.vocabstore import VocabularyStore
 from ..local.pipeline import LOCAL_ACCOUNT_ID
 from ..core.validation import START, validate
 from ..local import watchdog
@@ -42,57 +39,15 @@ from . import homestate
 from ..local.worker import CANCELLED, lock_path
 from ..store.workerstore import WorkerStore
 from .base import TERMINAL, TranscriptionEngine
+from .localvocab import VocabularyOperations
+from .replies import MEDIA_UNREADABLE, _error, _page, _time
 
 MAX_ATTEMPTS = 2  # a job whose worker died is resumed once, then failed
 WORKER_DIED = ("Internal failure: the transcription process stopped unexpectedly while "
                "running this job. Try your request again.")
-MEDIA_UNREADABLE = ("The S3 URI that you provided can't be accessed. Make sure that you have "
-                    "read permission and try your request again.")
 
 
-def _time(value: float | None):
-    return None if value is None else botocore.utils.parse_timestamp(value)
-
-
-VOCAB_NOT_FOUND = ("The requested vocabulary couldn't be found. "
-                   "Check the vocabulary name and try your request again.")
-
-
-def _error(code: str, message: str, operation: str):
-    return service.client_error(code, message, operation)
-
-
-def _encode_token(seq: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"before": seq}).encode()).decode()
-
-
-def _decode_token(token: str | None, operation: str) -> int | None:
-    if not token:
-        return None
-    try:
-        before = int(json.loads(base64.urlsafe_b64decode(token))["before"])
-        if not 0 < before < 2 ** 63:
-            raise ValueError(before)
-        return before
-    except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
-        raise _error("BadRequestException", "The NextToken is not valid. "
-                     "Use the NextToken from the previous response.", operation) from None
-
-
-def _page(params: dict, operation: str, status: str | None, key: str, summary, fetch) -> dict:
-    """A List response: newest first, MaxResults (default 5) a page, an opaque NextToken."""
-    limit = params.get("MaxResults", 5)
-    recs = fetch(_decode_token(params.get("NextToken"), operation), limit + 1)
-    out: dict = {"Status": status} if status else {}
-    if len(recs) > limit:
-        recs = recs[:limit]
-        out["NextToken"] = _encode_token(recs[-1].seq)
-    out[key] = [summary(r) for r in recs]
-    out["ResponseMetadata"] = service.response_metadata()
-    return out
-
-
-class LocalEngine(TranscriptionEngine):
+class LocalEngine(VocabularyOperations, TranscriptionEngine):
     name = "local"
     can_cancel = True
     owner: str | None = None  # a clinic server user's view (:meth:`as_user`); None sees every job
@@ -244,19 +199,6 @@ class LocalEngine(TranscriptionEngine):
         return out
 
     # -- operations -----------------------------------------------------------
-    def _vocabulary_for(self, params: dict) -> str | None:
-        """The text of the job's READY vocabulary (snapshotted with the job), or None."""
-        name = (params.get("Settings") or {}).get("VocabularyName")
-        if not name:
-            return None
-        rec = self.vocabularies.get(name)
-        if rec is None:
-            raise _error("BadRequestException", VOCAB_NOT_FOUND, START)
-        if rec.state != READY:
-            raise _error("BadRequestException", f"The vocabulary {name} is {rec.state}, not READY. "
-                         "Wait until it is READY (or fix its file) and try your request again.", START)
-        return rec.content.decode("utf-8")
-
     def _template_for(self, params: dict) -> dict | None:
         """The note template the job's ``clinscribe:template`` tag names (snapshotted with the job)."""
         from ..live.templates import TemplateError, get_template, template_of_request
@@ -372,107 +314,6 @@ class LocalEngine(TranscriptionEngine):
             return self.objects.resolve(rec.request["Media"].get("MediaFileUri", ""))
         except ObjectNotFound:
             return None
-
-    # -- medical vocabularies -----------------------------------------------------
-    def _vocabulary(self, name: str, operation: str) -> VocabularyRecord:
-        rec = self.vocabularies.get(name)
-        if rec is None:
-            raise _error("NotFoundException", VOCAB_NOT_FOUND, operation)
-        return rec
-
-    def _vocabulary_file(self, params: dict, operation: str) -> bytes:
-        if params["LanguageCode"] != "en-US":
-            raise _error("BadRequestException", f"The language code {params['LanguageCode']} isn't supported "
-                         "for medical vocabularies. Use en-US and try your request again.", operation)
-        try:
-            return self.objects.read(params["VocabularyFileUri"])
-        except ObjectNotFound:
-            raise _error("BadRequestException", MEDIA_UNREADABLE, operation) from None
-        except StoreError as exc:
-            raise _error(exc.code, exc.reason, operation) from None
-
-    def _vocabulary_copy(self, name: str) -> Path:
-        return self.home / "vocabularies" / f"{name}.txt"
-
-    def _process_vocabulary(self, name: str, content: bytes) -> None:
-        from ..local.vocabulary import VocabularyFileError, parse_vocabulary_file
-
-        copy = self._vocabulary_copy(name)  # what GetMedicalVocabulary's DownloadUri points at
-        copy.parent.mkdir(exist_ok=True)
-        copy.write_bytes(content)
-        try:
-            parse_vocabulary_file(content)
-        except VocabularyFileError as exc:
-            self.vocabularies.set(name, state=VOCAB_FAILED, failure_reason=str(exc), content=content)
-        else:
-            self.vocabularies.set(name, state=READY, failure_reason=None, content=content)
-
-    @staticmethod
-    def _vocabulary_summary(rec: VocabularyRecord, state: str | None = None) -> dict:
-        return {"VocabularyName": rec.name, "LanguageCode": rec.language_code,
-                "LastModifiedTime": _time(rec.last_modified), "VocabularyState": state or rec.state}
-
-    def create_medical_vocabulary(self, **params) -> dict:
-        op = "CreateMedicalVocabulary"
-        validate(op, params)
-        self._writable(op)
-        content = self._vocabulary_file(params, op)
-        tags = json.dumps(params["Tags"]) if params.get("Tags") else None
-        if not self.vocabularies.insert(params["VocabularyName"], params["LanguageCode"], tags):
-            raise _error("ConflictException", "The requested vocabulary name already exists. "
-                         "Use a different vocabulary name.", op)
-        response = {**self._vocabulary_summary(self.vocabularies.get(params["VocabularyName"]), PENDING),
-                    "ResponseMetadata": service.response_metadata()}
-        self._process_vocabulary(params["VocabularyName"], content)  # PENDING → READY | FAILED
-        return response
-
-    def update_medical_vocabulary(self, **params) -> dict:
-        op = "UpdateMedicalVocabulary"
-        validate(op, params)
-        self._writable(op)
-        self._vocabulary(params["VocabularyName"], op)
-        content = self._vocabulary_file(params, op)
-        self.vocabularies.set(params["VocabularyName"], state=PENDING, language_code=params["LanguageCode"])
-        response = {**self._vocabulary_summary(self.vocabularies.get(params["VocabularyName"])),
-                    "ResponseMetadata": service.response_metadata()}
-        self._process_vocabulary(params["VocabularyName"], content)
-        return response
-
-    def get_medical_vocabulary(self, **params) -> dict:
-        op = "GetMedicalVocabulary"
-        validate(op, params)
-        rec = self._vocabulary(params["VocabularyName"], op)
-        out = self._vocabulary_summary(rec)
-        if rec.failure_reason:
-            out["FailureReason"] = rec.failure_reason
-        if rec.content is not None:
-            copy = self._vocabulary_copy(rec.name)
-            if self.pooled is not None and (not copy.exists() or copy.read_bytes() != rec.content):
-                copy.parent.mkdir(exist_ok=True)  # made or changed through another front end
-                copy.write_bytes(rec.content)
-            out["DownloadUri"] = copy.as_uri()
-        out["ResponseMetadata"] = service.response_metadata()
-        return out
-
-    def list_medical_vocabularies(self, **params) -> dict:
-        op = "ListMedicalVocabularies"
-        validate(op, params)
-        return _page(params, op, params.get("StateEquals"), "Vocabularies", self._vocabulary_summary,
-                     lambda before, limit: self.vocabularies.list(state=params.get("StateEquals"), before_seq=before,
-                                                                  name_contains=params.get("NameContains"), limit=limit))
-
-    def delete_medical_vocabulary(self, **params) -> dict:
-        op = "DeleteMedicalVocabulary"
-        validate(op, params)
-        self._writable(op)
-        self._vocabulary(params["VocabularyName"], op)
-        self.vocabularies.delete(params["VocabularyName"])
-        self._vocabulary_copy(params["VocabularyName"]).unlink(missing_ok=True)
-        return {"ResponseMetadata": service.response_metadata()}
-
-    def upload_vocabulary_file(self, path: Path, bucket: str | None = None, key: str | None = None) -> str:
-        """Store a vocabulary file in a local bucket (default: the input bucket); returns its ``s3://`` URI."""
-        return self.put_media(path, bucket, f"vocabularies/{key or Path(path).name}")
 
     # -- conveniences ---------------------------------------------------------
     def job_notices(self, job_name: str, after: int = 0) -> list[tuple[int, str]]:
