@@ -29,7 +29,10 @@ MAX_CHUNK_S = 10.0    # longer, a chunk closes at its last pause, else after its
 MIN_CHUNK_S = 5.0     # a chunk closes at a pause only once it holds this much audio...
 LONG_PAUSE_S = 2.0    # ...or at a pause this long
 CONTEXT_S = 1.5      # audio after a cut inside speech that the final pass hears
+LEAD_S = 6.0          # audio before a chunk that starts after a pause that its final pass hears (words dropped)
 TAIL_S = 0.2          # silence kept after the last speech of a closed chunk
+SHORT_PAUSE_S = 0.25  # a long chunk with no pause between VAD regions closes at a silence this long...
+MIN_CUT_S = 2.0       # ...found this far into it
 
 
 def _norm(word: str) -> str:
@@ -46,15 +49,25 @@ def _shift(segment: decoding.Segment, offset: float) -> decoding.Segment:
 
 def _before(segment: decoding.Segment, cut: float) -> decoding.Segment | None:
     """The part of a segment whose words start before ``cut`` (its alternatives cut alike)."""
-    words = [w for w in segment.words if w.start < cut - 0.02]
+    return _keep(segment, lambda w: w.start < cut - 0.02)
+
+
+def _from(segment: decoding.Segment, start: float) -> decoding.Segment | None:
+    """The part of a segment whose words lie (by their middle) from ``start`` on."""
+    return _keep(segment, lambda w: (w.start + w.end) / 2 >= start)
+
+
+def _keep(segment: decoding.Segment, keep) -> decoding.Segment | None:
+    words = [w for w in segment.words if keep(w)]
     if not words:
         return None
     if len(words) == len(segment.words):
         return segment
-    alts = [dataclasses.replace(h, words=[w for w in h.words if w.start < cut - 0.02],
-                                text=" ".join(w.word.strip() for w in h.words if w.start < cut - 0.02))
+    alts = [dataclasses.replace(h, words=[w for w in h.words if keep(w)],
+                                text=" ".join(w.word.strip() for w in h.words if keep(w)))
             for h in segment.alternatives]
-    return dataclasses.replace(segment, end=words[-1].end, words=words, alternatives=[h for h in alts if h.words],
+    return dataclasses.replace(segment, start=words[0].start, end=words[-1].end, words=words,
+                               alternatives=[h for h in alts if h.words],
                                text=" ".join(w.word.strip() for w in words))
 
 
@@ -83,8 +96,10 @@ class LiveState:
 class LiveSession:
     def __init__(self, model, decode: asr.DecodeOptions | None = None, *,
                  on_update: Callable[[LiveState], None] | None = None, step: float = STEP_S,
-                 pause: float = PAUSE_S, max_chunk: float = MAX_CHUNK_S):
+                 pause: float = PAUSE_S, max_chunk: float = MAX_CHUNK_S,
+                 short_pause: float | None = SHORT_PAUSE_S):
         self.model = model
+        self.short_pause = short_pause   # None: a long chunk without a pause is cut inside speech
         self.decode = decode or asr.DecodeOptions()
         self.on_update = on_update
         self.step, self.pause, self.max_chunk = step, pause, max_chunk
@@ -103,6 +118,7 @@ class LiveSession:
         self._settled: list[LiveWord] = []                     # settled words of the open chunk
         self._tentative: list[LiveWord] = []
         self.passes = 0
+        self.cuts_inside_speech = 0
         self.error: BaseException | None = None
 
     # -- input ---------------------------------------------------------------------
@@ -162,9 +178,9 @@ class LiveSession:
             self._close(audio, pause_end + int(TAIL_S * SAMPLE_RATE))
         else:
             self._agree(window, audio)
-            quiet = self._last_pause(regions) if now >= self.max_chunk else None
+            quiet = self._last_pause(regions, probs) if now >= self.max_chunk else None
             if quiet is not None:   # a long chunk: close it at its last pause rather than inside speech
-                self._close(audio, quiet + int(TAIL_S * SAMPLE_RATE))
+                self._close(audio, quiet)
                 self._publish()
                 return
             if now >= self.max_chunk and len(self._settled) >= 3:
@@ -185,11 +201,33 @@ class LiveSession:
                 return end
         return None
 
-    def _last_pause(self, regions: list[tuple[int, int]]) -> int | None:
-        """The end of the speech before the open chunk's last pause of at least PAUSE_S (None: none)."""
+    def _last_pause(self, regions: list[tuple[int, int]], probs: np.ndarray) -> int | None:
+        """Where to close a long open chunk (samples in it): after the speech before its last pause of
+        at least PAUSE_S between the VAD's regions, else in the middle of its last stretch of
+        SHORT_PAUSE_S the VAD hears as silence (regions are padded by 0.4 s of audio either side, so
+        a sentence's 0.6 s pause leaves none between them); None: no pause at all."""
         for (_, end), (start, _) in reversed(list(zip(regions, regions[1:]))):
             if (start - end) / SAMPLE_RATE >= self.pause:
-                return end
+                return end + int(TAIL_S * SAMPLE_RATE)
+        if self.short_pause is None:
+            return None
+        quiet = probs < max(self.decode.vad_threshold - 0.15, 0.01)
+        need = int(np.ceil(self.short_pause / FRAME_S))
+        first = int(MIN_CUT_S / FRAME_S)   # a chunk of a few words alone is heard worse than a cut
+        k = min(len(quiet), int(regions[-1][1] / (FRAME_S * SAMPLE_RATE))) - 1
+        while k > 0:
+            if not quiet[k]:
+                k -= 1
+                continue
+            j = k
+            while j > 0 and quiet[j - 1]:
+                j -= 1
+            middle = (j + k + 1) / 2
+            if j == 0 or middle < first:   # the silence the chunk starts with, or too early in it
+                return None
+            if k + 1 - j >= need:
+                return int(middle * FRAME_S * SAMPLE_RATE)
+            k = j - 1
         return None
 
     def _agree(self, window: np.ndarray, audio: np.ndarray) -> None:
@@ -218,12 +256,12 @@ class LiveSession:
         end = min(self.chunk_start + end, len(audio))
         if keep_settled:
             upto = min(len(audio), end + int(CONTEXT_S * SAMPLE_RATE))
-            end = self._final_decode(audio[self.chunk_start:upto], self.chunk_start / SAMPLE_RATE, len(audio),
-                                     end / SAMPLE_RATE)
+            end = self._final_decode(audio, self.chunk_start, upto, end / SAMPLE_RATE)
             if end is None:
                 return
+            self.cuts_inside_speech += 1
         else:
-            self._final_decode(audio[self.chunk_start:end], self.chunk_start / SAMPLE_RATE, len(audio))
+            self._final_decode(audio, self.chunk_start, end)
         cut = end / SAMPLE_RATE
         self.chunk_start = end
         self._after_cut = keep_settled   # the next chunk starts inside speech
@@ -232,30 +270,41 @@ class LiveSession:
                            for w in self._settled + self._tentative if w.start >= cut]
         self._previous, self._settled = [], []
 
-    def _final_decode(self, chunk: np.ndarray, offset: float, received_samples: int,
-                      near: float | None = None) -> int | None:
-        """Final segments of ``chunk``; with ``near``, only those before the widest word gap within
-        0.6 s of ``near`` (seconds), whose middle (samples) is returned; None when there is none."""
-        if len(chunk) < int(0.1 * SAMPLE_RATE):
+    def _final_decode(self, audio: np.ndarray, start: int, stop: int, near: float | None = None) -> int | None:
+        """Final segments of the chunk ``audio[start:stop]``; with ``near``, only those before the widest
+        word gap within 0.6 s of ``near`` (seconds), whose middle (samples) is returned; None when there
+        is none."""
+        if stop - start < int(0.1 * SAMPLE_RATE):
             return None
         d = self.decode   # as a job decodes its chunks: the job's options
-        # the words before it only when this chunk starts inside speech (a cut): after a pause a
-        # prompt of the sentence before made tiny.en skip a phrase that echoed it (jfk's "ask what
-        # you can do for your country" after "...can do for you" came back as "country.")
-        prompt = self._prompt() if self._after_cut else d.initial_prompt
+        if self._after_cut:
+            # the words before it when this chunk starts inside speech (a cut); after a pause a prompt
+            # of the sentence before made tiny.en skip a phrase that echoed it (jfk's "ask what you can
+            # do for your country" after "...can do for you" came back as "country.")
+            lead, prompt = start, self._prompt()
+        else:
+            # after a pause: the speech before it is heard again (its words are the previous chunk's,
+            # dropped here), as a job's window hears a sentence with the ones before it; alone, a
+            # chunk's first words were misheard ("Her urine dip" as "per urine dip")
+            lead, prompt = max(0, start - int(LEAD_S * SAMPLE_RATE)), d.initial_prompt
+        chunk, offset, begin = audio[lead:stop], lead / SAMPLE_RATE, start / SAMPLE_RATE
+        received_samples = len(audio)
         result = decoding.transcribe(self.model, chunk, beam_size=d.beam_size, max_alternatives=d.max_alternatives,
                                      hotwords=d.hotwords, initial_prompt=prompt, vad_threshold=d.vad_threshold)
         segments = [_shift(s, offset) for s in result.segments]
+        if lead < start:
+            segments = [s for s in (_from(s, begin) for s in segments) if s is not None]
         end = None
         if near is not None:
-            cut = _quiet_cut([w for s in segments for w in s.words], chunk, offset, near)
+            cut = _quiet_cut([w for s in segments for w in s.words], chunk[start - lead:], begin, near)
             if cut is None:
                 return None
             segments = [s for s in (_before(s, cut) for s in segments) if s is not None]
             end = int(cut * SAMPLE_RATE)
         self.closed.extend(segments)
-        self.uncovered.extend(decoding.Uncovered(round(u.start + offset, 3), round(u.end + offset, 3))
-                              for u in result.uncovered if end is None or u.start + offset < end / SAMPLE_RATE)
+        self.uncovered.extend(decoding.Uncovered(round(max(u.start + offset, begin), 3), round(u.end + offset, 3))
+                              for u in result.uncovered if u.end + offset > begin
+                              and (end is None or u.start + offset < end / SAMPLE_RATE))
         received = received_samples / SAMPLE_RATE
         shown = {}   # a word the passes had settled was on screen as settled since then
         for w in self._settled:
@@ -294,7 +343,7 @@ class LiveSession:
         if self.error is not None:
             raise self.error
         audio = self._take()
-        self._final_decode(audio[self.chunk_start:], self.chunk_start / SAMPLE_RATE, len(audio))
+        self._final_decode(audio, self.chunk_start, len(audio))
         self.chunk_start = len(audio)
         self._previous, self._settled, self._tentative = [], [], []
         self._publish()

@@ -60,12 +60,12 @@ def test_chunks_cut_inside_speech_lose_and_repeat_no_word(model):
     """Speech with no pause the session may close at (``pause`` longer than any in the recording) is
     cut every few seconds between settled words: the final transcript still has every word once."""
     audio = media.decode(AUDIO / "jfk.flac", 1)[0]
-    session = LiveSession(model, pause=5.0, max_chunk=4.0).start()
+    session = LiveSession(model, pause=5.0, max_chunk=4.0, short_pause=None).start()
     for i in range(0, len(audio), 1600):
         session.feed(audio[i:i + 1600])
         time.sleep(0.1)                          # real time: the passes settle words before each cut
     transcription = session.stop()
-    assert len(transcription.segments) >= 2      # it was cut inside speech
+    assert session.cuts_inside_speech >= 1 and len(transcription.segments) >= 2
     live = pipeline.transcribe_job(REQUEST, [audio], model, decode=session.decode, decoded=[transcription])
     normal = pipeline.transcribe_job(REQUEST, [audio], model)
     text = live["results"]["transcripts"][0]["transcript"]
@@ -73,3 +73,42 @@ def test_chunks_cut_inside_speech_lose_and_repeat_no_word(model):
     # a word right after a cut may still be misheard ("your country" as "your free": tiny.en hears the
     # first word of a chunk worse); cuts inside speech are why a long chunk closes at a pause first
     assert wer(JFK_TEXT, text) <= wer(JFK_TEXT, normal["results"]["transcripts"][0]["transcript"]) + 0.15
+
+
+def feed_real_time(session: LiveSession, audio) -> None:
+    for i in range(0, len(audio), 1600):
+        session.feed(audio[i:i + 1600])
+        time.sleep(0.1)
+
+
+def test_a_long_chunk_closes_at_a_short_pause_rather_than_inside_speech(model):
+    """jfk's pauses are shorter than the VAD's padding leaves a gap for: a chunk that grows past
+    ``max_chunk`` closes in one of them (where no word is), not between two settled words."""
+    audio = media.decode(AUDIO / "jfk.flac", 1)[0]
+    session = LiveSession(model, pause=5.0, max_chunk=6.0).start()
+    feed_real_time(session, audio)
+    transcription = session.stop()
+    assert session.cuts_inside_speech == 0 and len(transcription.segments) >= 2
+    live = pipeline.transcribe_job(REQUEST, [audio], model, decode=session.decode, decoded=[transcription])
+    normal = pipeline.transcribe_job(REQUEST, [audio], model)
+    text = live["results"]["transcripts"][0]["transcript"]
+    assert abs(len(text.split()) - len(JFK_TEXT.split())) <= 1
+    assert wer(JFK_TEXT, text) <= wer(JFK_TEXT, normal["results"]["transcripts"][0]["transcript"]) + 0.05
+
+
+def test_a_chunk_after_a_pause_hears_the_speech_before_it_but_writes_only_its_own_words(model):
+    """The final pass of a chunk after a pause also decodes the seconds before it (so its first words
+    are heard in their context); those words are the previous chunk's and are not written twice."""
+    import numpy as np
+
+    jfk = media.decode(AUDIO / "jfk.flac", 1)[0]
+    audio = np.concatenate([jfk, np.zeros(int(2.5 * 16000), np.float32), jfk])
+    session = LiveSession(model).start()
+    feed_real_time(session, audio)
+    transcription = session.stop()
+    words = [w.word.strip() for s in transcription.segments for w in s.words]
+    assert abs(len(words) - 2 * len(JFK_TEXT.split())) <= 2
+    second = [w for s in transcription.segments for w in s.words if w.start > len(jfk) / 16000]
+    assert abs(len(second) - len(JFK_TEXT.split())) <= 1
+    starts = [w.start for s in transcription.segments for w in s.words]
+    assert starts == sorted(starts)
