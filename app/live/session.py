@@ -178,7 +178,7 @@ class LiveSession:
             self._close(audio, pause_end + int(TAIL_S * SAMPLE_RATE))
         else:
             self._agree(window, audio)
-            quiet = self._last_pause(regions, probs) if now >= self.max_chunk else None
+            quiet = self._last_pause(window, regions, probs) if now >= self.max_chunk else None
             if quiet is not None:   # a long chunk: close it at its last pause rather than inside speech
                 self._close(audio, quiet)
                 self._publish()
@@ -201,7 +201,7 @@ class LiveSession:
                 return end
         return None
 
-    def _last_pause(self, regions: list[tuple[int, int]], probs: np.ndarray) -> int | None:
+    def _last_pause(self, window: np.ndarray, regions: list[tuple[int, int]], probs: np.ndarray) -> int | None:
         """Where to close a long open chunk (samples in it): after the speech before its last pause of
         at least PAUSE_S between the VAD's regions, else in the middle of its last stretch of
         SHORT_PAUSE_S the VAD hears as silence (regions are padded by 0.4 s of audio either side, so
@@ -211,23 +211,14 @@ class LiveSession:
                 return end + int(TAIL_S * SAMPLE_RATE)
         if self.short_pause is None:
             return None
-        quiet = probs < max(self.decode.vad_threshold - 0.15, 0.01)
-        need = int(np.ceil(self.short_pause / FRAME_S))
-        first = int(MIN_CUT_S / FRAME_S)   # a chunk of a few words alone is heard worse than a cut
-        k = min(len(quiet), int(regions[-1][1] / (FRAME_S * SAMPLE_RATE))) - 1
-        while k > 0:
-            if not quiet[k]:
-                k -= 1
-                continue
-            j = k
-            while j > 0 and quiet[j - 1]:
-                j -= 1
-            middle = (j + k + 1) / 2
-            if j == 0 or middle < first:   # the silence the chunk starts with, or too early in it
+        # the same regions without their padding: a short silence between them is a real one
+        tight = speech_regions(window, self.decode.vad_threshold, probs, pad_ms=0)
+        for (_, end), (start, _) in reversed(list(zip(tight, tight[1:]))):
+            middle = (end + start) // 2
+            if middle < MIN_CUT_S * SAMPLE_RATE:   # a chunk of a few words alone is heard worse than a cut
                 return None
-            if k + 1 - j >= need:
-                return int(middle * FRAME_S * SAMPLE_RATE)
-            k = j - 1
+            if (start - end) / SAMPLE_RATE >= self.short_pause:
+                return middle
         return None
 
     def _agree(self, window: np.ndarray, audio: np.ndarray) -> None:
@@ -288,7 +279,6 @@ class LiveSession:
             # chunk's first words were misheard ("Her urine dip" as "per urine dip")
             lead, prompt = max(0, start - int(LEAD_S * SAMPLE_RATE)), d.initial_prompt
         chunk, offset, begin = audio[lead:stop], lead / SAMPLE_RATE, start / SAMPLE_RATE
-        received_samples = len(audio)
         result = decoding.transcribe(self.model, chunk, beam_size=d.beam_size, max_alternatives=d.max_alternatives,
                                      hotwords=d.hotwords, initial_prompt=prompt, vad_threshold=d.vad_threshold)
         segments = [_shift(s, offset) for s in result.segments]
@@ -305,7 +295,7 @@ class LiveSession:
         self.uncovered.extend(decoding.Uncovered(round(max(u.start + offset, begin), 3), round(u.end + offset, 3))
                               for u in result.uncovered if u.end + offset > begin
                               and (end is None or u.start + offset < end / SAMPLE_RATE))
-        received = received_samples / SAMPLE_RATE
+        received = len(audio) / SAMPLE_RATE
         shown = {}   # a word the passes had settled was on screen as settled since then
         for w in self._settled:
             shown.setdefault(_norm(w.text), []).append(w)

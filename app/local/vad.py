@@ -27,13 +27,16 @@ def speech_probabilities(audio: np.ndarray) -> np.ndarray:
 _VAD_LOCK = threading.Lock()
 
 
-def speech_regions(audio: np.ndarray, threshold: float = 0.5, probs: np.ndarray | None = None) -> list[tuple[int, int]]:
+def speech_regions(audio: np.ndarray, threshold: float = 0.5, probs: np.ndarray | None = None,
+                   pad_ms: int = 400) -> list[tuple[int, int]]:
     """Silero VAD speech regions (samples), at most 30 s each, as faster-whisper's batched
-    pipeline finds them; from ``probs`` (:func:`speech_probabilities`) when given."""
+    pipeline finds them (each padded by ``pad_ms`` of audio either side, its default); from
+    ``probs`` (:func:`speech_probabilities`) when given."""
     import faster_whisper.vad as vad
 
     probs = speech_probabilities(audio) if probs is None else probs
-    options = vad.VadOptions(threshold=threshold, min_silence_duration_ms=160, max_speech_duration_s=MAX_REGION_S)
+    options = vad.VadOptions(threshold=threshold, min_silence_duration_ms=160, max_speech_duration_s=MAX_REGION_S,
+                             speech_pad_ms=pad_ms)
     with _VAD_LOCK:  # faster-whisper's segmentation logic, over the probabilities already computed
         real = vad.get_vad_model
         vad.get_vad_model = lambda: (lambda _audio: probs)
