@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
@@ -206,8 +208,10 @@ def test_phi_is_one_readable_highlight_per_entity_and_the_redacted_view_says_why
     w.editor.open_job("local", "phi-visit")
     qtbot.waitUntil(lambda: w.editor.doc is not None and w.editor.doc.job_name == "phi-visit", timeout=20000)
     runs = [run for t in w.editor.turn_widgets for run in _phi_runs(t.text)]
-    # one highlight per entity, covering exactly the entity's words (no neighbour swallowed)
-    assert sorted(r[0] for r in runs) == sorted(e["content"] for e in entities)
+    # one highlight per entity, covering exactly the entity's words (no neighbour swallowed; a comma the
+    # engine heard between them, "28 great road, SW", is inside the highlight but not in the content)
+    words = lambda text: re.sub(r"[^\w\s']", "", text).split()  # noqa: E731
+    assert sorted(words(r[0]) for r in runs) == sorted(words(e["content"]) for e in entities)
     for text, colours in runs:
         for fg, bg in colours:
             assert _contrast(fg, bg) >= 4.5, (text, fg.name(), bg.name())
