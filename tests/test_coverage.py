@@ -163,3 +163,34 @@ def test_words_the_second_pass_finds_keep_their_place_in_time(model, monkeypatch
     found = [i for i in _words(results) if middle[0] - 0.5 <= float(i["start_time"]) <= middle[1]]
     assert normalise(" ".join(i["alternatives"][0]["content"] for i in found)) == normalise(STEREO_RIGHT)
     _check_times(_words(results))
+
+
+def test_a_sentence_after_the_decoders_early_end_is_not_hidden_under_its_last_word(model):
+    """A consultation's doctor channel from 45.69 s: tiny.en ends its decode after "...the last couple
+    of days." and the alignment stretched "days." over the next 7 s of speech ("Six, seven times a
+    day... blood in your stools?"), so no hole was seen and that sentence was lost. The word keeps
+    its own place and the speech after it is decoded again."""
+    from helpers import DATA
+
+    from app.local import media
+
+    doctor = media.decode(DATA / "consultations" / "day1_consultation01.flac", 2)[0]
+    result = decoding.transcribe(model, doctor[int(45.69 * SR): 60 * SR], beam_size=5)
+    words = [w for s in result.segments for w in s.words]
+    text = normalise(" ".join(w.word for w in words))
+    for said in ("couple of days", "times a day", "mainly watery", "blood in your stools"):
+        assert said in text, text
+    assert all(w.end - w.start <= decoding.MAX_WORD_S for w in words), [w for w in words if w.end - w.start > 2]
+    days = next(w for w in words if normalise(w.word) == "days")
+    assert 48.0 - 45.69 < days.start < days.end < 49.5 - 45.69   # where it was said
+
+
+def test_an_overlong_aligned_word_stays_where_it_starts():
+    """The alignment gave one word 8 s across two stretches of speech: it is placed in the stretch it
+    starts in (the second is then a hole for the second pass), not in the later one its middle falls in."""
+    chunk = decoding._Chunk([(0, int(3.5 * SR)), (int(6.8 * SR), int(14.3 * SR))])
+    word = decoding.Decoder._place(chunk, {"word": " days.", "start": 2.76, "end": 10.92, "probability": 0.99})
+    assert 2.7 < word.start < word.end <= 3.5
+    holes = decoding.chunk_holes(chunk, decoding.Segment(word.start, word.end, "days.", [word]),
+                                 np.ones(int(15 / vad.FRAME_S), np.float32))
+    assert (6.8, 14.3) in [(round(a, 2), round(b, 2)) for a, b in holes]   # the later stretch is re-decoded
