@@ -2,11 +2,15 @@
 real-time pace (the recorder's blocks of 100 ms), then Stop; and the same audio as a normal job, in
 the same run, with the same model.
 
-    .venv/bin/python bench/live_dictation.py [--audio FILE ...] [--model tiny.en] [--speed 1.0]
+    .venv/bin/python bench/live_dictation.py [--audio FILE ...] [--model tiny.en] [--speed 1.0] [--stop-after 0.0]
 
 Default audio (real speech): jfk.flac, and the doctor's channel of day1_consultation01 (first 60 s).
 A reference text is read from the consultations' JSON (its utterances for the channel) or from
 FILE.txt or FILE.json (utterances, as bench/paused_dictations.py writes) beside the audio; without one, WER is measured against the normal job's text.
+
+Stop is pressed as the recording ends, or ``--stop-after S`` seconds later (a quiet room's noise
+floor played meanwhile, as when a clinician finishes the sentence and then reaches for Stop; the
+normal job hears the same audio).
 
 Per file: stop-to-final (Stop to the final AWS JSON: the open chunk's tail decoded and the job
 pipeline run), the delay of settled words behind the end of their speech (mean, 95th percentile),
@@ -84,7 +88,8 @@ def run_live(model, audio: np.ndarray, speed: float):
         session.feed(audio[i:i + block])
         target = t0 + (i + block) / 16000 / speed
         time.sleep(max(0.0, target - time.perf_counter()))
-    settled = [w for w in session.state().words if w.settled]
+    shown = session.state().words   # what the recorder shows as Stop is pressed
+    settled = [w for w in shown if w.settled]
     shown_settled = list(session._settled) + list(session.closed_words)
     stop = time.perf_counter()
     transcription = session.stop()
@@ -92,7 +97,7 @@ def run_live(model, audio: np.ndarray, speed: float):
     stop_to_final = time.perf_counter() - stop
     cpu1 = proc.cpu_times()
     cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / (len(audio) / 16000)
-    live_text = " ".join(w.text for w in settled + [w for w in session.state().words if not w.settled])
+    live_text = " ".join(w.text for w in shown)
     final_words = [(_norm(i["alternatives"][0]["content"]), float(i["start_time"]), float(i["end_time"]))
                    for i in doc["results"]["items"] if i["type"] == "pronunciation"]
     changed = 0
@@ -105,13 +110,18 @@ def run_live(model, audio: np.ndarray, speed: float):
                 passes=session.passes)
 
 
+def room_noise(seconds: float) -> np.ndarray:
+    """A quiet room's noise floor (-70 dBFS)."""
+    return (np.random.default_rng(7).standard_normal(int(seconds * 16000)) * 10 ** (-70 / 20)).astype(np.float32)
+
+
 def idle_cpu(model, seconds: float = 6.0) -> float:
     """CPU seconds per second while the clinician says nothing (a quiet room's noise floor)."""
     import psutil
 
     proc = psutil.Process()
     session = LiveSession(model).start()
-    noise = (np.random.default_rng(7).standard_normal(int(seconds * 16000)) * 10 ** (-70 / 20)).astype(np.float32)
+    noise = room_noise(seconds)
     cpu0, t0 = proc.cpu_times(), time.perf_counter()
     for i in range(0, len(noise), 1600):
         session.feed(noise[i:i + 1600])
@@ -126,10 +136,13 @@ def main() -> int:
     parser.add_argument("--audio", nargs="*", default=[])
     parser.add_argument("--model", default="tiny.en")
     parser.add_argument("--speed", type=float, default=1.0, help="playback pace (1.0 = real time)")
+    parser.add_argument("--stop-after", type=float, default=0.0,
+                        help="seconds of quiet after the recording before Stop is pressed")
     args = parser.parse_args()
     model = asr.load_model(str(asr.resolve_model(args.model)), "cpu", "auto")
     rows, totals = [], {"stop": [], "delays": [], "changed": [], "live": [], "final": [], "normal": []}
     for name, audio, reference in material(args.audio):
+        audio = np.concatenate([audio, room_noise(args.stop_after)])
         live = run_live(model, audio, args.speed)
         t = time.perf_counter()
         normal = pipeline.transcribe_job(REQUEST, [audio], model)
@@ -149,8 +162,9 @@ def main() -> int:
         totals["final"].append(w_final)
         totals["normal"].append(w_normal)
     idle = idle_cpu(model)
-    print(f"model {args.model}, CPU, pace {args.speed:g}× real time; CPU while nothing is said: "
-          f"{idle:.3f} s per s; WER text normalised with {NORMALISER}\n")
+    print(f"model {args.model}, CPU, pace {args.speed:g}× real time; Stop pressed {args.stop_after:g} s after "
+          f"the recording ends; CPU while nothing is said: {idle:.3f} s per s; WER text normalised with "
+          f"{NORMALISER}\n")
     print("| audio | s | stop→final s | normal job s | settled delay mean s | p95 s | changed % "
           "| WER live % | WER final % | WER normal job % | CPU s per s |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

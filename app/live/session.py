@@ -33,6 +33,7 @@ LEAD_S = 6.0          # audio before a chunk that starts after a pause that its 
 TAIL_S = 0.2          # silence kept after the last speech of a closed chunk
 SHORT_PAUSE_S = 0.25  # a long chunk with no pause between VAD regions closes at a silence this long...
 MIN_CUT_S = 2.0       # ...found this far into it
+AHEAD_S = 0.3         # silence after speech from which Stop's final pass is done ahead, while the speaker pauses
 
 
 def _norm(word: str) -> str:
@@ -119,6 +120,10 @@ class LiveSession:
         self._tentative: list[LiveWord] = []
         self.passes = 0
         self.cuts_inside_speech = 0
+        self._ahead: _Final | None = None   # the open chunk's final pass, decoded while the speaker paused
+        self.finals_ahead_used = 0         # how often stop() found its work done
+        self.passes_ahead = 0
+        self._paused = False   # the last pass found the speaker pausing (or silence only)
         self.error: BaseException | None = None
 
     # -- input ---------------------------------------------------------------------
@@ -155,20 +160,31 @@ class LiveSession:
                 audio = self._take()
                 if self._stopping:
                     break
-                if len(audio) - done >= self.step * SAMPLE_RATE:
+                new = len(audio) - done
+                # every STEP_S of audio, and as soon as the speaker seems to pause (Stop may come next)
+                if new >= self.step * SAMPLE_RATE or (
+                        not self._paused and new >= AHEAD_S * SAMPLE_RATE and self._quiet_tail(audio)):
                     done = len(audio)
                     self._pass(audio)
         except BaseException as exc:  # noqa: BLE001 - kept for stop(), which says so
             self.error = exc
+
+    def _quiet_tail(self, audio: np.ndarray) -> bool:
+        """Whether the VAD hears no speech in the last AHEAD_S of the recording (a quick look at its last
+        second alone, ~2 ms)."""
+        probs = speech_probabilities(audio[-SAMPLE_RATE:])
+        return bool(len(probs)) and float(probs[-int(AHEAD_S / FRAME_S):].max()) < self.decode.vad_threshold
 
     def _pass(self, audio: np.ndarray) -> None:
         window = audio[self.chunk_start:]
         probs = speech_probabilities(window)
         regions = speech_regions(window, self.decode.vad_threshold, probs)
         now = len(window) / SAMPLE_RATE
+        self._paused = False
         if not regions:
             if now > 2 * self.pause:   # silence only: the chunk moves on
                 self.chunk_start += max(0, len(window) - int(self.pause * SAMPLE_RATE))
+            self._paused = True   # nothing to do until speech comes
             return
         # at a pause after enough speech (a few words alone are heard worse than in their sentence), or
         # at a long pause: the first such pause in the open chunk, also one that speech after it has
@@ -176,20 +192,63 @@ class LiveSession:
         pause_end = self._pause_end(regions, now)
         if pause_end is not None:
             self._close(audio, pause_end + int(TAIL_S * SAMPLE_RATE))
-        else:
-            self._agree(window, audio)
-            quiet = self._last_pause(window, regions, probs) if now >= self.max_chunk else None
-            if quiet is not None:   # a long chunk: close it at its last pause rather than inside speech
-                self._close(audio, quiet)
+            self._publish()
+            return
+        ahead, fresh = self._decode_ahead(audio, window, probs)
+        if ahead is not None:   # the speaker pauses: Stop's final pass is done ahead of it
+            self._paused = True
+            if not fresh:       # nothing was said since the last pass: the final pass's words stand
+                if self._tentative:
+                    self._agree(window, audio, [(w.text, w.start, w.end) for w in ahead.words])
+                    self._publish()
+                return
+            if now >= self.max_chunk:   # a long chunk closes at this pause, with that pass
+                self._commit(ahead)
+                self._moved_to(ahead.stop, cut_inside=False)
                 self._publish()
                 return
-            if now >= self.max_chunk and len(self._settled) >= 3:
-                # close what two passes agree on: cut between the last settled word and the next one
-                last = self._settled[-1].end
-                nxt = self._tentative[0].start if self._tentative else last
-                cut = (last + max(last, nxt)) / 2 - self.chunk_start / SAMPLE_RATE
-                self._close(audio, int(cut * SAMPLE_RATE), keep_settled=True)
+            # the final pass is the second pass the greedy one is compared with
+            self._agree(window, audio, [(w.text, w.start, w.end) for w in ahead.words])
+            self._publish()
+            return
+        self._agree(window, audio)
+        quiet = self._last_pause(window, regions, probs) if now >= self.max_chunk else None
+        if quiet is not None:   # a long chunk: close it at its last pause rather than inside speech
+            self._close(audio, quiet)
+        elif now >= self.max_chunk and len(self._settled) >= 3:
+            # close what two passes agree on: cut between the last settled word and the next one
+            last = self._settled[-1].end
+            nxt = self._tentative[0].start if self._tentative else last
+            cut = (last + max(last, nxt)) / 2 - self.chunk_start / SAMPLE_RATE
+            self._close(audio, int(cut * SAMPLE_RATE), keep_settled=True)
         self._publish()
+
+    def _decode_ahead(self, audio: np.ndarray, window: np.ndarray, probs: np.ndarray) -> tuple["_Final | None", bool]:
+        """While the speaker pauses, do Stop's work ahead of it: the open chunk's final pass, which
+        :meth:`stop` keeps if nothing was said after it (so the note is ready as Stop is pressed).
+        Returns that pass (None while they speak) and whether it was decoded now."""
+        end = self._speech_end(window, probs)
+        if end is None or len(window) - end < AHEAD_S * SAMPLE_RATE:
+            return None, False   # speaking (or only just quiet)
+        ahead = self._ahead
+        if ahead is not None and ahead.start == self.chunk_start and _same_end(ahead.speech_end, self.chunk_start + end):
+            return ahead, False  # done already for this pause
+        # up to the middle of the silence heard so far (at most TAIL_S + the VAD's padding after the speech):
+        # a long chunk closed here leaves whatever is said next to the next chunk
+        stop = self.chunk_start + min((end + len(window)) // 2, end + int((TAIL_S + 0.4) * SAMPLE_RATE))
+        final = self._final(audio, self.chunk_start, stop)
+        if final is None:
+            return None, False
+        self._ahead = dataclasses.replace(final, speech_end=self.chunk_start + end)
+        self.passes_ahead += 1
+        return self._ahead, True
+
+    def _speech_end(self, window: np.ndarray, probs: np.ndarray | None = None) -> int | None:
+        """Where the last speech in ``window`` ends (samples in it, without the VAD's padding)."""
+        if len(window) == 0:
+            return None
+        tight = speech_regions(window, self.decode.vad_threshold, probs, pad_ms=0)
+        return tight[-1][1] if tight else None
 
     def _pause_end(self, regions: list[tuple[int, int]], now: float) -> int | None:
         """The end (samples in the open chunk) of the speech before its first closing pause, if any."""
@@ -221,13 +280,15 @@ class LiveSession:
                 return middle
         return None
 
-    def _agree(self, window: np.ndarray, audio: np.ndarray) -> None:
-        """A greedy pass over the open chunk; words two passes agree on are settled (LocalAgreement-2)."""
-        result = decoding.transcribe(self.model, window, beam_size=1, hotwords=self.decode.hotwords,
-                                     initial_prompt=self._prompt(), vad_threshold=self.decode.vad_threshold)
-        self.passes += 1
-        offset = self.chunk_start / SAMPLE_RATE
-        words = [(w.word.strip(), w.start + offset, w.end + offset) for s in result.segments for w in s.words]
+    def _agree(self, window: np.ndarray, audio: np.ndarray, words: list[tuple[str, float, float]] | None = None) -> None:
+        """A greedy pass over the open chunk (or the given words of another pass over it); words two
+        passes agree on are settled (LocalAgreement-2)."""
+        if words is None:
+            result = decoding.transcribe(self.model, window, beam_size=1, hotwords=self.decode.hotwords,
+                                         initial_prompt=self._prompt(), vad_threshold=self.decode.vad_threshold)
+            self.passes += 1
+            offset = self.chunk_start / SAMPLE_RATE
+            words = [(w.word.strip(), w.start + offset, w.end + offset) for s in result.segments for w in s.words]
         agreed = 0
         for (a, *_), (b, *_) in zip(self._previous, words):
             if _norm(a) != _norm(b):
@@ -253,9 +314,13 @@ class LiveSession:
             self.cuts_inside_speech += 1
         else:
             self._final_decode(audio, self.chunk_start, end)
+        self._moved_to(end, cut_inside=keep_settled)
+
+    def _moved_to(self, end: int, cut_inside: bool) -> None:
+        """The open chunk now starts at ``end`` (samples), the chunk before it closed."""
         cut = end / SAMPLE_RATE
         self.chunk_start = end
-        self._after_cut = keep_settled   # the next chunk starts inside speech
+        self._after_cut = cut_inside   # the next chunk starts inside speech
         # words after the cut stay on screen (tentative) until the next passes settle them
         self._tentative = [dataclasses.replace(w, settled=False, settled_at=None)
                            for w in self._settled + self._tentative if w.start >= cut]
@@ -265,6 +330,14 @@ class LiveSession:
         """Final segments of the chunk ``audio[start:stop]``; with ``near``, only those before the widest
         word gap within 0.6 s of ``near`` (seconds), whose middle (samples) is returned; None when there
         is none."""
+        final = self._final(audio, start, stop, near)
+        if final is None:
+            return None
+        self._commit(final)
+        return final.end
+
+    def _final(self, audio: np.ndarray, start: int, stop: int, near: float | None = None) -> "_Final | None":
+        """What :meth:`_final_decode` adds to the closed segments, without adding it."""
         if stop - start < int(0.1 * SAMPLE_RATE):
             return None
         d = self.decode   # as a job decodes its chunks: the job's options
@@ -277,7 +350,7 @@ class LiveSession:
             # after a pause: the speech before it is heard again (its words are the previous chunk's,
             # dropped here), as a job's window hears a sentence with the ones before it; alone, a
             # chunk's first words were misheard ("Her urine dip" as "per urine dip")
-            lead, prompt = max(0, start - int(LEAD_S * SAMPLE_RATE)), d.initial_prompt
+            lead, prompt = self._lead(start), d.initial_prompt
         chunk, offset, begin = audio[lead:stop], lead / SAMPLE_RATE, start / SAMPLE_RATE
         result = decoding.transcribe(self.model, chunk, beam_size=d.beam_size, max_alternatives=d.max_alternatives,
                                      hotwords=d.hotwords, initial_prompt=prompt, vad_threshold=d.vad_threshold)
@@ -291,14 +364,14 @@ class LiveSession:
                 return None
             segments = [s for s in (_before(s, cut) for s in segments) if s is not None]
             end = int(cut * SAMPLE_RATE)
-        self.closed.extend(segments)
-        self.uncovered.extend(decoding.Uncovered(round(max(u.start + offset, begin), 3), round(u.end + offset, 3))
-                              for u in result.uncovered if u.end + offset > begin
-                              and (end is None or u.start + offset < end / SAMPLE_RATE))
+        uncovered = [decoding.Uncovered(round(max(u.start + offset, begin), 3), round(u.end + offset, 3))
+                     for u in result.uncovered if u.end + offset > begin
+                     and (end is None or u.start + offset < end / SAMPLE_RATE)]
         received = len(audio) / SAMPLE_RATE
         shown = {}   # a word the passes had settled was on screen as settled since then
         for w in self._settled:
             shown.setdefault(_norm(w.text), []).append(w)
+        words = []
         for s in segments:
             for w in s.words:
                 text = w.word.strip()
@@ -307,8 +380,24 @@ class LiveSession:
                     if old.start < w.end + 0.3 and old.end > w.start - 0.3:
                         when = min(when, old.settled_at or received)
                         break
-                self.closed_words.append(LiveWord(text, w.start, w.end, True, when))
-        return end
+                words.append(LiveWord(text, w.start, w.end, True, when))
+        return _Final(start, stop, segments, uncovered, words, end)
+
+    def _commit(self, final: "_Final") -> None:
+        self.closed.extend(final.segments)
+        self.uncovered.extend(final.uncovered)
+        self.closed_words.extend(final.words)
+
+    def _lead(self, start: int) -> int:
+        """Where the audio a chunk's final pass hears before ``start`` begins (samples): at most LEAD_S
+        before it, at the start of a closed word (begun inside a word, jfk's "...Americans" was heard
+        as "Check it." and cost a third more decoding)."""
+        earliest = max(0, start - int(LEAD_S * SAMPLE_RATE))
+        for w in self.closed_words:
+            at = int((w.start - 0.05) * SAMPLE_RATE)
+            if earliest <= at < start:
+                return max(0, at)
+        return start if self.closed_words else earliest
 
     def _prompt(self) -> str | None:
         """The last closed words, so the next chunk continues the sentence (without them tiny.en heard
@@ -333,7 +422,13 @@ class LiveSession:
         if self.error is not None:
             raise self.error
         audio = self._take()
-        self._final_decode(audio, self.chunk_start, len(audio))
+        ahead, end = self._ahead, self._speech_end(audio[self.chunk_start:])
+        if ahead is not None and ahead.start == self.chunk_start and end is not None \
+                and _same_end(ahead.speech_end, self.chunk_start + end):
+            self._commit(ahead)   # decoded while the speaker paused, and nothing was said since
+            self.finals_ahead_used += 1
+        else:
+            self._final_decode(audio, self.chunk_start, len(audio))
         self.chunk_start = len(audio)
         self._previous, self._settled, self._tentative = [], [], []
         self._publish()
@@ -343,6 +438,23 @@ class LiveSession:
     @property
     def audio(self) -> np.ndarray:
         return self._take()
+
+
+@dataclass
+class _Final:
+    """A final pass over ``audio[start:stop]``: what it adds to the closed segments."""
+    start: int
+    stop: int
+    segments: list[decoding.Segment]
+    uncovered: list[decoding.Uncovered]
+    words: list[LiveWord]
+    end: int | None = None          # where a cut inside speech went (samples)
+    speech_end: int | None = None   # a pass done ahead of Stop: where the speech it heard ended (samples)
+
+
+def _same_end(a: int | None, b: int | None) -> bool:
+    """Two ends of the last speech agree (the VAD's frames of a longer recording may shift by one)."""
+    return a is not None and b is not None and abs(a - b) <= int(0.1 * SAMPLE_RATE)
 
 
 def _quiet_cut(words, chunk: np.ndarray, offset: float, near: float) -> float | None:

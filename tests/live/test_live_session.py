@@ -8,7 +8,7 @@ import pytest
 
 from app.live.session import LiveSession
 from app.local import asr, media, pipeline
-from helpers import AUDIO, JFK_TEXT, wer
+from helpers import AUDIO, JFK_TEXT, normalise, wer
 
 REQUEST = {"MedicalTranscriptionJobName": "live", "LanguageCode": "en-US", "Type": "DICTATION",
            "Specialty": "PRIMARYCARE", "Media": {"MediaFileUri": "file:///live.wav"}, "OutputBucketName": "b",
@@ -112,3 +112,36 @@ def test_a_chunk_after_a_pause_hears_the_speech_before_it_but_writes_only_its_ow
     assert abs(len(second) - len(JFK_TEXT.split())) <= 1
     starts = [w.start for s in transcription.segments for w in s.words]
     assert starts == sorted(starts)
+
+
+def test_stop_after_a_pause_finds_the_final_pass_done(model):
+    """The clinician finishes the sentence and then presses Stop: while they paused, the open chunk's
+    final pass was already decoded, and Stop keeps it (the transcript is complete, nothing re-decoded)."""
+    import numpy as np
+
+    jfk = media.decode(AUDIO / "jfk.flac", 1)[0]
+    audio = np.concatenate([jfk, np.zeros(int(1.2 * 16000), np.float32)])
+    session = LiveSession(model).start()
+    feed_real_time(session, audio)
+    shown = " ".join(w.text for w in session.state().words)   # the recorder's words as Stop is pressed
+    transcription = session.stop()
+    assert session.finals_ahead_used == 1
+    text = " ".join(w.word.strip() for s in transcription.segments for w in s.words)
+    assert wer(JFK_TEXT, text) <= 0.1, text
+    assert normalise(shown) == normalise(text)   # what the clinician saw during the pause is the note
+
+
+def test_speech_after_the_pause_is_not_lost_to_the_pass_done_during_it(model):
+    """A short pause (the chunk stays open) lets the session decode ahead; then the clinician goes on
+    and presses Stop at once: the pass done during the pause is not the final one, every word is kept."""
+    import numpy as np
+
+    jfk = media.decode(AUDIO / "jfk.flac", 1)[0]
+    first, rest = jfk[: int(3.2 * 16000)], jfk[int(3.2 * 16000): int(8.0 * 16000)]  # "...fellow Americans" | "ask not..."
+    audio = np.concatenate([first, np.zeros(16000, np.float32), rest])
+    session = LiveSession(model).start()
+    feed_real_time(session, audio)
+    transcription = session.stop()
+    assert session.passes_ahead >= 1 and session.finals_ahead_used == 0
+    text = normalise(" ".join(w.word for s in transcription.segments for w in s.words))
+    assert "fellow americans" in text and "what your country can do for you" in text, text
