@@ -6,7 +6,8 @@ greedy pass; the words two passes agree on (LocalAgreement-2, as in whisper_stre
 settled, the rest as tentative. When the voice-activity detector sees a pause (or the chunk grows
 too long), the chunk is decoded once more with the job's full options (beam, alternatives, hot
 words) and *closed*: its segments are final. At :meth:`stop`, only the open chunk's tail is left to
-decode, so the final transcript is ready at once and goes through the same pipeline as a job.
+decode, so the final transcript is ready at once and goes through the same pipeline as a job; and
+when the speaker pauses before Stop, that last pass was already decoded during the pause.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 from ..local import asr, decoding
 from ..local.vad import FRAME_S, speech_probabilities, speech_regions
+from .finals import Final, quiet_cut, same_end, shifted, words_before, words_from
 
 SAMPLE_RATE = 16000
 STEP_S = 0.75         # a greedy pass once this much new audio has come
@@ -38,38 +40,6 @@ AHEAD_S = 0.3         # silence after speech from which Stop's final pass is don
 
 def _norm(word: str) -> str:
     return re.sub(r"[^\w']", "", word.lower())
-
-
-def _shift(segment: decoding.Segment, offset: float) -> decoding.Segment:
-    words = [dataclasses.replace(w, start=w.start + offset, end=w.end + offset) for w in segment.words]
-    alts = [dataclasses.replace(h, words=[dataclasses.replace(w, start=w.start + offset, end=w.end + offset)
-                                          for w in h.words]) for h in segment.alternatives]
-    return dataclasses.replace(segment, start=segment.start + offset, end=segment.end + offset,
-                               words=words, alternatives=alts)
-
-
-def _before(segment: decoding.Segment, cut: float) -> decoding.Segment | None:
-    """The part of a segment whose words start before ``cut`` (its alternatives cut alike)."""
-    return _keep(segment, lambda w: w.start < cut - 0.02)
-
-
-def _from(segment: decoding.Segment, start: float) -> decoding.Segment | None:
-    """The part of a segment whose words lie (by their middle) from ``start`` on."""
-    return _keep(segment, lambda w: (w.start + w.end) / 2 >= start)
-
-
-def _keep(segment: decoding.Segment, keep) -> decoding.Segment | None:
-    words = [w for w in segment.words if keep(w)]
-    if not words:
-        return None
-    if len(words) == len(segment.words):
-        return segment
-    alts = [dataclasses.replace(h, words=[w for w in h.words if keep(w)],
-                                text=" ".join(w.word.strip() for w in h.words if keep(w)))
-            for h in segment.alternatives]
-    return dataclasses.replace(segment, start=words[0].start, end=words[-1].end, words=words,
-                               alternatives=[h for h in alts if h.words],
-                               text=" ".join(w.word.strip() for w in words))
 
 
 @dataclass
@@ -120,7 +90,7 @@ class LiveSession:
         self._tentative: list[LiveWord] = []
         self.passes = 0
         self.cuts_inside_speech = 0
-        self._ahead: _Final | None = None   # the open chunk's final pass, decoded while the speaker paused
+        self._ahead: Final | None = None   # the open chunk's final pass, decoded while the speaker paused
         self.finals_ahead_used = 0         # how often stop() found its work done
         self.passes_ahead = 0
         self._paused = False   # the last pass found the speaker pausing (or silence only)
@@ -223,7 +193,7 @@ class LiveSession:
             self._close(audio, int(cut * SAMPLE_RATE), keep_settled=True)
         self._publish()
 
-    def _decode_ahead(self, audio: np.ndarray, window: np.ndarray, probs: np.ndarray) -> tuple["_Final | None", bool]:
+    def _decode_ahead(self, audio: np.ndarray, window: np.ndarray, probs: np.ndarray) -> tuple[Final | None, bool]:
         """While the speaker pauses, do Stop's work ahead of it: the open chunk's final pass, which
         :meth:`stop` keeps if nothing was said after it (so the note is ready as Stop is pressed).
         Returns that pass (None while they speak) and whether it was decoded now."""
@@ -231,7 +201,7 @@ class LiveSession:
         if end is None or len(window) - end < AHEAD_S * SAMPLE_RATE:
             return None, False   # speaking (or only just quiet)
         ahead = self._ahead
-        if ahead is not None and ahead.start == self.chunk_start and _same_end(ahead.speech_end, self.chunk_start + end):
+        if ahead is not None and ahead.start == self.chunk_start and same_end(ahead.speech_end, self.chunk_start + end):
             return ahead, False  # done already for this pause
         # up to the middle of the silence heard so far (at most TAIL_S + the VAD's padding after the speech):
         # a long chunk closed here leaves whatever is said next to the next chunk
@@ -336,7 +306,7 @@ class LiveSession:
         self._commit(final)
         return final.end
 
-    def _final(self, audio: np.ndarray, start: int, stop: int, near: float | None = None) -> "_Final | None":
+    def _final(self, audio: np.ndarray, start: int, stop: int, near: float | None = None) -> Final | None:
         """What :meth:`_final_decode` adds to the closed segments, without adding it."""
         if stop - start < int(0.1 * SAMPLE_RATE):
             return None
@@ -354,15 +324,15 @@ class LiveSession:
         chunk, offset, begin = audio[lead:stop], lead / SAMPLE_RATE, start / SAMPLE_RATE
         result = decoding.transcribe(self.model, chunk, beam_size=d.beam_size, max_alternatives=d.max_alternatives,
                                      hotwords=d.hotwords, initial_prompt=prompt, vad_threshold=d.vad_threshold)
-        segments = [_shift(s, offset) for s in result.segments]
+        segments = [shifted(s, offset) for s in result.segments]
         if lead < start:
-            segments = [s for s in (_from(s, begin) for s in segments) if s is not None]
+            segments = [s for s in (words_from(s, begin) for s in segments) if s is not None]
         end = None
         if near is not None:
-            cut = _quiet_cut([w for s in segments for w in s.words], chunk[start - lead:], begin, near)
+            cut = quiet_cut([w for s in segments for w in s.words], chunk[start - lead:], begin, near)
             if cut is None:
                 return None
-            segments = [s for s in (_before(s, cut) for s in segments) if s is not None]
+            segments = [s for s in (words_before(s, cut) for s in segments) if s is not None]
             end = int(cut * SAMPLE_RATE)
         uncovered = [decoding.Uncovered(round(max(u.start + offset, begin), 3), round(u.end + offset, 3))
                      for u in result.uncovered if u.end + offset > begin
@@ -381,9 +351,9 @@ class LiveSession:
                         when = min(when, old.settled_at or received)
                         break
                 words.append(LiveWord(text, w.start, w.end, True, when))
-        return _Final(start, stop, segments, uncovered, words, end)
+        return Final(start, stop, segments, uncovered, words, end)
 
-    def _commit(self, final: "_Final") -> None:
+    def _commit(self, final: Final) -> None:
         self.closed.extend(final.segments)
         self.uncovered.extend(final.uncovered)
         self.closed_words.extend(final.words)
@@ -424,7 +394,7 @@ class LiveSession:
         audio = self._take()
         ahead, end = self._ahead, self._speech_end(audio[self.chunk_start:])
         if ahead is not None and ahead.start == self.chunk_start and end is not None \
-                and _same_end(ahead.speech_end, self.chunk_start + end):
+                and same_end(ahead.speech_end, self.chunk_start + end):
             self._commit(ahead)   # decoded while the speaker paused, and nothing was said since
             self.finals_ahead_used += 1
         else:
@@ -438,39 +408,3 @@ class LiveSession:
     @property
     def audio(self) -> np.ndarray:
         return self._take()
-
-
-@dataclass
-class _Final:
-    """A final pass over ``audio[start:stop]``: what it adds to the closed segments."""
-    start: int
-    stop: int
-    segments: list[decoding.Segment]
-    uncovered: list[decoding.Uncovered]
-    words: list[LiveWord]
-    end: int | None = None          # where a cut inside speech went (samples)
-    speech_end: int | None = None   # a pass done ahead of Stop: where the speech it heard ended (samples)
-
-
-def _same_end(a: int | None, b: int | None) -> bool:
-    """Two ends of the last speech agree (the VAD's frames of a longer recording may shift by one)."""
-    return a is not None and b is not None and abs(a - b) <= int(0.1 * SAMPLE_RATE)
-
-
-def _quiet_cut(words, chunk: np.ndarray, offset: float, near: float) -> float | None:
-    """Where to cut a chunk inside speech (seconds): in the widest gap between two of the final pass's
-    words within 0.6 s of ``near``, at the quietest 32 ms frame the VAD hears in it. Word times from
-    the alignment can be a few frames off: cut at the middle of the gap of "for | forty-eight", the
-    next chunk heard "the 8". (The quietest gap overall is no better: a plosive's closure before
-    "country" is as quiet as a pause, and a cut there made it "free".)"""
-    gaps = [(b.start - a.end, a, b) for a, b in zip(words, words[1:]) if abs((a.end + b.start) / 2 - near) <= 0.6]
-    if not gaps:
-        return None
-    _, a, b = max(gaps, key=lambda g: g[0])
-    probs = speech_probabilities(chunk)
-    lo = max(0, int((a.end - offset) / FRAME_S))
-    hi = min(len(probs), int((b.start - offset) / FRAME_S) + 1)
-    if hi <= lo:
-        return (a.end + b.start) / 2
-    k = lo + int(np.argmin(probs[lo:hi]))
-    return min(max(offset + (k + 0.5) * FRAME_S, a.start + 0.04), b.start)   # a before the cut, b after
