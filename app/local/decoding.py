@@ -47,7 +47,8 @@ MIN_SPEECH_S = 0.3                    # shorter VAD regions are not checked for 
 MIN_HOLE_S = 2.5                      # a hole between two words this long is re-decoded
 MIN_TAIL_S = 1.0                      # speech this long after a chunk's last word is re-decoded
 SPLIT_PAUSE_S = 2.0                   # a segment is cut where its words leave this long a pause
-MAX_WORD_S = 2.0                      # an aligned word longer than this soaked up speech after it
+MAX_WORD_S = 2.0                      # an aligned word longer than this soaked up speech after it...
+DIGIT_S = 0.5                         # ...plus this per digit ("0770090456." is one word, read digit by digit)
 PREPEND_PUNCTUATIONS = "\"'“¿([{-"
 APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
 
@@ -250,16 +251,22 @@ class Decoder:
             return None
         start, _ = chunk.to_original(word["start"])
         end, _ = chunk.to_original(word["end"])
-        if word["end"] - word["start"] > MAX_WORD_S:
+        if word["end"] - word["start"] > longest_word(word["word"]):
             # the last word of a decoder that ended early takes all the audio after it in the alignment
             # (day1_consultation01: "days." over 7 s of the next sentence, so no hole was seen there):
             # its start holds; the speech after it is left uncovered for the second pass
             lo, hi = next((a, b) for a, b in chunk.islands if start <= b + 1e-9)
-            return Word(float(start), float(min(hi, start + MAX_WORD_S)), word["word"], float(word["probability"]))
+            end = min(hi, start + longest_word(word["word"]))
+            return Word(float(start), float(end), word["word"], float(word["probability"]))
         middle, _ = chunk.to_original((word["start"] + word["end"]) / 2)
         lo, hi = next((a, b) for a, b in chunk.islands if middle <= b + 1e-9)
         start, end = min(max(start, lo), middle), max(min(end, hi), middle)
         return Word(float(start), float(end), word["word"], float(word["probability"]))
+
+
+def longest_word(text: str) -> float:
+    """The longest a word can take to say (seconds): a phone number is one word of many digits."""
+    return MAX_WORD_S + DIGIT_S * sum(c.isdigit() for c in text)
 
 
 def _no_speech(no_speech_prob: float, avg_logprob: float) -> bool:
