@@ -28,7 +28,7 @@ SAMPLE_RATE = 16000
 STEP_S = 0.75         # a greedy pass once this much new audio has come
 PAUSE_S = 0.6         # silence after speech that closes the open chunk
 MAX_CHUNK_S = 10.0    # longer, a chunk closes at its last pause, else after its settled words (Stop has little to do)
-MIN_CHUNK_S = 5.0     # a chunk closes at a pause only once it holds this much audio...
+MIN_CHUNK_S = 2.0     # a chunk closes at a pause only once it holds this much audio...
 LONG_PAUSE_S = 2.0    # ...or at a pause this long
 CONTEXT_S = 1.5      # audio after a cut inside speech that the final pass hears
 LEAD_S = 6.0          # audio before a chunk that starts after a pause that its final pass hears (words dropped)
@@ -92,7 +92,9 @@ class LiveSession:
         self.cuts_inside_speech = 0
         self._ahead: Final | None = None   # the open chunk's final pass, decoded while the speaker paused
         self.finals_ahead_used = 0         # how often stop() found its work done
+        self.decoded_at_stop = False       # whether stop() had audio to decode
         self.passes_ahead = 0
+        self.closes_ahead = 0       # chunks closed at a pause with the pass done ahead (not decoded again)
         self._paused = False   # the last pass found the speaker pausing (or silence only)
         self.error: BaseException | None = None
 
@@ -173,7 +175,7 @@ class LiveSession:
                     self._publish()
                 return
             if now >= self.max_chunk:   # a long chunk closes at this pause, with that pass
-                self._commit(ahead)
+                self._commit(ahead, audio)
                 self._moved_to(ahead.stop, cut_inside=False)
                 self._publish()
                 return
@@ -282,9 +284,19 @@ class LiveSession:
             if end is None:
                 return
             self.cuts_inside_speech += 1
+        elif self._ahead_covers(audio, end):
+            self._commit(self._ahead, audio)   # the pass done as the pause began
+            self.closes_ahead += 1
         else:
             self._final_decode(audio, self.chunk_start, end)
         self._moved_to(end, cut_inside=keep_settled)
+
+    def _ahead_covers(self, audio: np.ndarray, end: int) -> bool:
+        """Whether the pass done ahead heard all the speech of the open chunk up to ``end`` (samples)."""
+        ahead = self._ahead
+        if ahead is None or ahead.start != self.chunk_start or ahead.stop > end:
+            return False
+        return same_end(ahead.speech_end, self.chunk_start + (self._speech_end(audio[self.chunk_start:end]) or 0))
 
     def _moved_to(self, end: int, cut_inside: bool) -> None:
         """The open chunk now starts at ``end`` (samples), the chunk before it closed."""
@@ -303,7 +315,7 @@ class LiveSession:
         final = self._final(audio, start, stop, near)
         if final is None:
             return None
-        self._commit(final)
+        self._commit(final, audio)
         return final.end
 
     def _final(self, audio: np.ndarray, start: int, stop: int, near: float | None = None) -> Final | None:
@@ -337,26 +349,25 @@ class LiveSession:
         uncovered = [decoding.Uncovered(round(max(u.start + offset, begin), 3), round(u.end + offset, 3))
                      for u in result.uncovered if u.end + offset > begin
                      and (end is None or u.start + offset < end / SAMPLE_RATE)]
-        received = len(audio) / SAMPLE_RATE
-        shown = {}   # a word the passes had settled was on screen as settled since then
-        for w in self._settled:
-            shown.setdefault(_norm(w.text), []).append(w)
-        words = []
-        for s in segments:
-            for w in s.words:
-                text = w.word.strip()
-                when = received
-                for old in shown.get(_norm(text), []):
-                    if old.start < w.end + 0.3 and old.end > w.start - 0.3:
-                        when = min(when, old.settled_at or received)
-                        break
-                words.append(LiveWord(text, w.start, w.end, True, when))
+        words = [LiveWord(w.word.strip(), w.start, w.end, True) for s in segments for w in s.words]
         return Final(start, stop, segments, uncovered, words, end)
 
-    def _commit(self, final: Final) -> None:
+    def _commit(self, final: Final, audio: np.ndarray) -> None:
+        """Add a final pass's segments to the closed ones; its words are final from now on, or from
+        when the passes had settled them (shown as settled since then)."""
         self.closed.extend(final.segments)
         self.uncovered.extend(final.uncovered)
-        self.closed_words.extend(final.words)
+        received = len(audio) / SAMPLE_RATE
+        shown = {}
+        for w in self._settled:
+            shown.setdefault(_norm(w.text), []).append(w)
+        for w in final.words:
+            when = received
+            for old in shown.get(_norm(w.text), []):
+                if old.start < w.end + 0.3 and old.end > w.start - 0.3:
+                    when = min(when, old.settled_at or received)
+                    break
+            self.closed_words.append(dataclasses.replace(w, settled_at=when))
 
     def _lead(self, start: int) -> int:
         """Where the audio a chunk's final pass hears before ``start`` begins (samples): at most LEAD_S
@@ -393,12 +404,14 @@ class LiveSession:
             raise self.error
         audio = self._take()
         ahead, end = self._ahead, self._speech_end(audio[self.chunk_start:])
-        if ahead is not None and ahead.start == self.chunk_start and end is not None \
-                and same_end(ahead.speech_end, self.chunk_start + end):
-            self._commit(ahead)   # decoded while the speaker paused, and nothing was said since
+        if end is None:
+            pass   # nothing was said since the last chunk closed (the VAD hears what a job would decode)
+        elif ahead is not None and ahead.start == self.chunk_start and same_end(ahead.speech_end, self.chunk_start + end):
+            self._commit(ahead, audio)   # decoded while the speaker paused, and nothing was said since
             self.finals_ahead_used += 1
         else:
             self._final_decode(audio, self.chunk_start, len(audio))
+            self.decoded_at_stop = True
         self.chunk_start = len(audio)
         self._previous, self._settled, self._tentative = [], [], []
         self._publish()
