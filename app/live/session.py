@@ -202,9 +202,8 @@ class LiveSession:
         end = self._speech_end(window, probs)
         if end is None or len(window) - end < AHEAD_S * SAMPLE_RATE:
             return None, False   # speaking (or only just quiet)
-        ahead = self._ahead
-        if ahead is not None and ahead.start == self.chunk_start and same_end(ahead.speech_end, self.chunk_start + end):
-            return ahead, False  # done already for this pause
+        if self._ahead_at(self.chunk_start + end):
+            return self._ahead, False  # done already for this pause
         # up to the middle of the silence heard so far (at most TAIL_S + the VAD's padding after the speech):
         # a long chunk closed here leaves whatever is said next to the next chunk
         stop = self.chunk_start + min((end + len(window)) // 2, end + int((TAIL_S + 0.4) * SAMPLE_RATE))
@@ -293,10 +292,15 @@ class LiveSession:
 
     def _ahead_covers(self, audio: np.ndarray, end: int) -> bool:
         """Whether the pass done ahead heard all the speech of the open chunk up to ``end`` (samples)."""
-        ahead = self._ahead
-        if ahead is None or ahead.start != self.chunk_start or ahead.stop > end:
+        if self._ahead is None or self._ahead.stop > end:
             return False
-        return same_end(ahead.speech_end, self.chunk_start + (self._speech_end(audio[self.chunk_start:end]) or 0))
+        return self._ahead_at(self.chunk_start + (self._speech_end(audio[self.chunk_start:end]) or 0))
+
+    def _ahead_at(self, speech_end: int) -> bool:
+        """Whether the pass done ahead is the open chunk's up to its speech ending at ``speech_end``
+        (samples in the recording)."""
+        ahead = self._ahead
+        return ahead is not None and ahead.start == self.chunk_start and same_end(ahead.speech_end, speech_end)
 
     def _moved_to(self, end: int, cut_inside: bool) -> None:
         """The open chunk now starts at ``end`` (samples), the chunk before it closed."""
@@ -403,11 +407,11 @@ class LiveSession:
         if self.error is not None:
             raise self.error
         audio = self._take()
-        ahead, end = self._ahead, self._speech_end(audio[self.chunk_start:])
+        end = self._speech_end(audio[self.chunk_start:])
         if end is None:
             pass   # nothing was said since the last chunk closed (the VAD hears what a job would decode)
-        elif ahead is not None and ahead.start == self.chunk_start and same_end(ahead.speech_end, self.chunk_start + end):
-            self._commit(ahead, audio)   # decoded while the speaker paused, and nothing was said since
+        elif self._ahead_at(self.chunk_start + end):
+            self._commit(self._ahead, audio)   # decoded while the speaker paused, and nothing was said since
             self.finals_ahead_used += 1
         else:
             self._final_decode(audio, self.chunk_start, len(audio))
