@@ -22,19 +22,16 @@ import numpy as np
 
 from ..local import asr, decoding
 from ..local.vad import FRAME_S, speech_probabilities, speech_regions
+from .closing import SHORT_PAUSE_S, last_pause, pause_end
 from .finals import Final, quiet_cut, same_end, shifted, words_before, words_from
 
 SAMPLE_RATE = 16000
 STEP_S = 0.75         # a greedy pass once this much new audio has come
 PAUSE_S = 0.6         # silence after speech that closes the open chunk
 MAX_CHUNK_S = 10.0    # longer, a chunk closes at its last pause, else after its settled words (Stop has little to do)
-MIN_CHUNK_S = 2.0     # a chunk closes at a pause only once it holds this much audio...
-LONG_PAUSE_S = 2.0    # ...or at a pause this long
 CONTEXT_S = 1.5      # audio after a cut inside speech that the final pass hears
 LEAD_S = 6.0          # audio before a chunk that starts after a pause that its final pass hears (words dropped)
 TAIL_S = 0.2          # silence kept after the last speech of a closed chunk
-SHORT_PAUSE_S = 0.25  # a long chunk with no pause between VAD regions closes at a silence this long...
-MIN_CUT_S = 2.0       # ...found this far into it
 AHEAD_S = 0.3         # silence after speech from which Stop's final pass is done ahead, while the speaker pauses
 
 
@@ -161,12 +158,14 @@ class LiveSession:
         # at a pause after enough speech (a few words alone are heard worse than in their sentence), or
         # at a long pause: the first such pause in the open chunk, also one that speech after it has
         # already ended (passes come every STEP_S: one may only see a pause once speech resumed)
-        pause_end = self._pause_end(regions, now)
-        if pause_end is not None:
-            self._close(audio, pause_end + int(TAIL_S * SAMPLE_RATE))
+        end = pause_end(regions, now, self.pause)
+        if end is not None:
+            self._close(audio, end + int(TAIL_S * SAMPLE_RATE))
             self._publish()
             return
-        ahead, fresh = self._decode_ahead(audio, window, probs)
+        # the same regions without their padding: where speech really ends, and short silences in it
+        tight = speech_regions(window, self.decode.vad_threshold, probs, pad_ms=0)
+        ahead, fresh = self._decode_ahead(audio, window, tight)
         if ahead is not None:   # the speaker pauses: Stop's final pass is done ahead of it
             self._paused = True
             if not fresh:       # nothing was said since the last pass: the final pass's words stand
@@ -184,7 +183,7 @@ class LiveSession:
             self._publish()
             return
         self._agree(window, audio)
-        quiet = self._last_pause(window, regions, probs) if now >= self.max_chunk else None
+        quiet = last_pause(regions, tight, self.pause, self.short_pause, TAIL_S) if now >= self.max_chunk else None
         if quiet is not None:   # a long chunk: close it at its last pause rather than inside speech
             self._close(audio, quiet)
         elif now >= self.max_chunk and len(self._settled) >= 3:
@@ -195,11 +194,13 @@ class LiveSession:
             self._close(audio, int(cut * SAMPLE_RATE), keep_settled=True)
         self._publish()
 
-    def _decode_ahead(self, audio: np.ndarray, window: np.ndarray, probs: np.ndarray) -> tuple[Final | None, bool]:
+    def _decode_ahead(self, audio: np.ndarray, window: np.ndarray,
+                      tight: list[tuple[int, int]]) -> tuple[Final | None, bool]:
         """While the speaker pauses, do Stop's work ahead of it: the open chunk's final pass, which
         :meth:`stop` keeps if nothing was said after it (so the note is ready as Stop is pressed).
-        Returns that pass (None while they speak) and whether it was decoded now."""
-        end = self._speech_end(window, probs)
+        Returns that pass (None while they speak) and whether it was decoded now; ``tight``: the VAD's
+        regions in the open chunk without padding."""
+        end = tight[-1][1] if tight else None
         if end is None or len(window) - end < AHEAD_S * SAMPLE_RATE:
             return None, False   # speaking (or only just quiet)
         if self._ahead_at(self.chunk_start + end):
@@ -214,42 +215,12 @@ class LiveSession:
         self.passes_ahead += 1
         return self._ahead, True
 
-    def _speech_end(self, window: np.ndarray, probs: np.ndarray | None = None) -> int | None:
+    def _speech_end(self, window: np.ndarray) -> int | None:
         """Where the last speech in ``window`` ends (samples in it, without the VAD's padding)."""
         if len(window) == 0:
             return None
-        tight = speech_regions(window, self.decode.vad_threshold, probs, pad_ms=0)
+        tight = speech_regions(window, self.decode.vad_threshold, pad_ms=0)
         return tight[-1][1] if tight else None
-
-    def _pause_end(self, regions: list[tuple[int, int]], now: float) -> int | None:
-        """The end (samples in the open chunk) of the speech before its first closing pause, if any."""
-        ends = [(end, (nxt[0] if nxt else None)) for (_, end), nxt in zip(regions, regions[1:] + [None])]
-        for end, next_start in ends:
-            last_end = end / SAMPLE_RATE
-            gap = (next_start / SAMPLE_RATE if next_start is not None else now) - last_end
-            if gap >= self.pause and (last_end >= MIN_CHUNK_S or gap >= LONG_PAUSE_S):
-                return end
-        return None
-
-    def _last_pause(self, window: np.ndarray, regions: list[tuple[int, int]], probs: np.ndarray) -> int | None:
-        """Where to close a long open chunk (samples in it): after the speech before its last pause of
-        at least PAUSE_S between the VAD's regions, else in the middle of its last stretch of
-        SHORT_PAUSE_S the VAD hears as silence (regions are padded by 0.4 s of audio either side, so
-        a sentence's 0.6 s pause leaves none between them); None: no pause at all."""
-        for (_, end), (start, _) in reversed(list(zip(regions, regions[1:]))):
-            if (start - end) / SAMPLE_RATE >= self.pause:
-                return end + int(TAIL_S * SAMPLE_RATE)
-        if self.short_pause is None:
-            return None
-        # the same regions without their padding: a short silence between them is a real one
-        tight = speech_regions(window, self.decode.vad_threshold, probs, pad_ms=0)
-        for (_, end), (start, _) in reversed(list(zip(tight, tight[1:]))):
-            middle = (end + start) // 2
-            if middle < MIN_CUT_S * SAMPLE_RATE:   # a chunk of a few words alone is heard worse than a cut
-                return None
-            if (start - end) / SAMPLE_RATE >= self.short_pause:
-                return middle
-        return None
 
     def _agree(self, window: np.ndarray, audio: np.ndarray, words: list[tuple[str, float, float]] | None = None) -> None:
         """A greedy pass over the open chunk (or the given words of another pass over it); words two
