@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from ctranslate2.specs import model_spec
+from ctranslate2.specs import whisper_spec as whisper_spec_module
 
 # include/ctranslate2/types.h's DataType order (model_spec._dtype_to_type_id)
 _DTYPES = ("float32", "int8", "int16", "int32", "float16")
@@ -61,33 +63,27 @@ def read_model_bin(path: Path) -> tuple[str, int, dict[str, np.ndarray], dict[st
     return name, revision, variables, aliases
 
 
+def _set(spec, name: str, value) -> None:
+    """Set the variable `name` ("encoder/layer_0/.../weight") of a spec."""
+    scope, attr = model_spec._parent_scope(name)
+    layer = model_spec.index_spec(spec, scope) if scope else spec
+    if not hasattr(layer, attr):
+        raise ValueError(f"{name}: not a variable of WhisperSpec (another model type?)")
+    setattr(layer, attr, value)
+
+
 def whisper_spec(variables: dict[str, np.ndarray], aliases: dict[str, str]):
     """CTranslate2's WhisperSpec holding these variables, an alias holding its variable's array."""
-    from ctranslate2.specs import model_spec, whisper_spec as ws
-
-    names = [*variables, *aliases]
-
     def layers(part: str) -> int:
-        return 1 + max(int(m.group(1)) for n in names if (m := re.match(rf"{part}/layer_(\d+)/", n)))
+        return 1 + max(int(m.group(1)) for n in variables if (m := re.match(rf"{part}/layer_(\d+)/", n)))
 
-    spec = ws.WhisperSpec(layers("encoder"), int(variables["encoder/num_heads"]),
-                          layers("decoder"), int(variables.get("decoder/num_heads", variables["encoder/num_heads"])))
-    for name, value in [*variables.items(), *((a, variables[v]) for a, v in aliases.items())]:
-        scope, attr = model_spec._parent_scope(name)
-        layer = model_spec.index_spec(spec, scope) if scope else spec
-        if not hasattr(layer, attr):
-            raise ValueError(f"{name}: not a variable of WhisperSpec (another model type?)")
-        setattr(layer, attr, value)
-    return spec
-
-
-def _set_aliases(spec, aliases: dict[str, str]) -> None:
-    """An alias is a variable's name in place of its value (as the converter's optimize leaves it)."""
-    from ctranslate2.specs import model_spec
-
+    spec = whisper_spec_module.WhisperSpec(layers("encoder"), int(variables["encoder/num_heads"]),
+                                           layers("decoder"), int(variables["decoder/num_heads"]))
+    for name, value in variables.items():
+        _set(spec, name, value)
     for alias, target in aliases.items():
-        scope, attr = model_spec._parent_scope(alias)
-        setattr(model_spec.index_spec(spec, scope), attr, target)
+        _set(spec, alias, variables[target])
+    return spec
 
 
 def quantize(src: Path, dest: Path, quantization: str = "int8") -> None:
@@ -99,9 +95,9 @@ def quantize(src: Path, dest: Path, quantization: str = "int8") -> None:
     spec = whisper_spec(variables, aliases)
     if spec.revision != revision:
         raise ValueError(f"{src}: WhisperSpec revision {revision}, this CTranslate2 writes {spec.revision}")
-    from ctranslate2.specs import model_spec
     model_spec.LayerSpec.validate(spec)  # the layers' checks (the vocabulary is in the copied files)
-    _set_aliases(spec, aliases)  # after validate (which would turn the names into int8 arrays)
+    for alias, target in aliases.items():  # an alias is its variable's name in place of a value, set
+        _set(spec, alias, target)          # after validate (which would turn the name into an array)
     spec._quantize(quantization)
     dest.mkdir(parents=True, exist_ok=True)
     spec._serialize(str(dest / "model.bin"))
