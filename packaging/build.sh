@@ -29,6 +29,13 @@ HF_HUB_OFFLINE=1 QT_QPA_PLATFORM=offscreen "$PY" -m PyInstaller --noconfirm --cl
 # checking each stripped copy still loads (patchelf'd libraries can break: packaging/strip_bundle.py).
 if command -v strip >/dev/null 2>&1 && command -v readelf >/dev/null 2>&1; then
   "$PY" packaging/strip_bundle.py dist/clinscribe
+  # PyAV's video-encoder and TLS libraries (x265, SVT-AV1, x264, libvpx, dav1d, GnuTLS: ~38 MB) become
+  # stubs: the app decodes only audio, with FFmpeg's own decoders (packaging/stub_libs.py)
+  "$PY" packaging/stub_libs.py dist/clinscribe
+  # Qt's ICU data (31 MB) with English and root locale data only (packaging/trim_icu.py)
+  for icu in dist/clinscribe/_internal/PySide6/Qt/lib/libicudata.so.*; do
+    [ -f "$icu" ] && [ ! -L "$icu" ] && "$PY" packaging/trim_icu.py "$icu" "$icu"
+  done
 fi
 # Libraries the bundle takes from the system, not from itself (for the .deb's Depends; PyInstaller
 # bundles most others): dist/clinscribe-system-libs.txt.
