@@ -196,6 +196,7 @@ class SelfTest:
         if not QMediaPlayer().isAvailable():
             raise CheckFailed("QtMultimedia has no backend: its FFmpeg plugin did not load "
                               "(playback in the transcript editor would not work)")
+        seconds = self._media_player_loads(QMediaPlayer)
         window = MainWindow(self.home, restore=False)
         window.show()
         app.processEvents()
@@ -206,7 +207,27 @@ class SelfTest:
         app.processEvents()
         if size[0] < 100 or size[1] < 100:
             raise CheckFailed(f"the main window drew {size[0]}x{size[1]} pixels")
-        return f"main window drawn {size[0]}x{size[1]} ({app.platformName()}), media player ready"
+        return (f"main window drawn {size[0]}x{size[1]} ({app.platformName()}), "
+                f"media player opened the sample ({seconds:.1f} s)")
+
+    def _media_player_loads(self, QMediaPlayer) -> float:
+        """The editor's player opens the sample (Qt's FFmpeg demuxes and probes it): its duration in s."""
+        from PySide6.QtCore import QEventLoop, QTimer, QUrl
+
+        player, loop = QMediaPlayer(), QEventLoop()
+        Status = QMediaPlayer.MediaStatus
+        player.mediaStatusChanged.connect(lambda status: loop.quit() if status in (
+            Status.LoadedMedia, Status.InvalidMedia) else None)
+        QTimer.singleShot(10_000, loop.quit)
+        player.setSource(QUrl.fromLocalFile(str(self.sample)))
+        if player.mediaStatus() not in (Status.LoadedMedia, Status.InvalidMedia):
+            loop.exec()
+        status, seconds = player.mediaStatus(), player.duration() / 1000
+        player.deleteLater()
+        if status != Status.LoadedMedia or seconds < 1:
+            raise CheckFailed(f"the media player could not open the sample ({status.name}, "
+                              f"{player.errorString() or 'no error given'})")
+        return seconds
 
     # -- run ------------------------------------------------------------------------------
     def run(self) -> int:
