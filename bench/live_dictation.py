@@ -95,6 +95,9 @@ def run_live(model, audio: np.ndarray, speed: float):
     transcription = session.stop()
     doc = pipeline.transcribe_job(REQUEST, [audio], model, decode=session.decode, decoded=[transcription])
     stop_to_final = time.perf_counter() - stop
+    print(f"  {len(audio) / 16000:.1f} s: Stop waited {session.stop_wait:.2f} s for the pass in flight "
+          f"({session.passes_cancelled} pass cut short), decoded {session.stop_decode:.2f} s, "
+          f"job's steps {stop_to_final - session.stop_wait - session.stop_decode:.2f} s", file=sys.stderr)
     cpu1 = proc.cpu_times()
     cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / (len(audio) / 16000)
     live_text = " ".join(w.text for w in shown)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -86,6 +87,7 @@ class LiveSession:
         self._settled: list[LiveWord] = []                     # settled words of the open chunk
         self._tentative: list[LiveWord] = []
         self.passes = 0
+        self.passes_cancelled = 0   # greedy passes Stop cut short (after their encoder)
         self.cuts_inside_speech = 0
         self._ahead: Final | None = None   # the open chunk's final pass, decoded while the speaker paused
         self.finals_ahead_used = 0         # how often stop() found its work done
@@ -94,6 +96,7 @@ class LiveSession:
         self.closes_ahead = 0       # chunks closed at a pause with the pass done ahead (not decoded again)
         self._paused = False   # the last pass found the speaker pausing (or silence only)
         self.error: BaseException | None = None
+        self.stop_wait = self.stop_decode = 0.0   # seconds stop() waited for the pass in flight; decoded
 
     # -- input ---------------------------------------------------------------------
     def feed(self, samples: np.ndarray) -> None:
@@ -135,6 +138,8 @@ class LiveSession:
                         not self._paused and new >= AHEAD_S * SAMPLE_RATE and self._quiet_tail(audio)):
                     done = len(audio)
                     self._pass(audio)
+        except decoding.Cancelled:   # Stop came during a greedy pass (its words would be thrown away)
+            self.passes_cancelled += 1
         except BaseException as exc:  # noqa: BLE001 - kept for stop(), which says so
             self.error = exc
 
@@ -183,6 +188,8 @@ class LiveSession:
             self._publish()
             return
         self._agree(window, audio)
+        if self._stopping:   # stop() decodes the open chunk: closing part of it now would only delay it
+            return
         quiet = last_pause(regions, tight, self.pause, self.short_pause, TAIL_S) if now >= self.max_chunk else None
         if quiet is not None:   # a long chunk: close it at its last pause rather than inside speech
             self._close(audio, quiet)
@@ -226,8 +233,10 @@ class LiveSession:
         """A greedy pass over the open chunk (or the given words of another pass over it); words two
         passes agree on are settled (LocalAgreement-2)."""
         if words is None:
+            # Stop does not wait for a greedy pass it would throw away: it ends after its encoder (_run)
             result = decoding.transcribe(self.model, window, beam_size=1, hotwords=self.decode.hotwords,
-                                         initial_prompt=self._prompt(), vad_threshold=self.decode.vad_threshold)
+                                         initial_prompt=self._prompt(), vad_threshold=self.decode.vad_threshold,
+                                         cancel=lambda: self._stopping)
             self.passes += 1
             offset = self.chunk_start / SAMPLE_RATE
             words = [(w.word.strip(), w.start + offset, w.end + offset) for s in result.segments for w in s.words]
@@ -310,7 +319,8 @@ class LiveSession:
             lead, prompt = self._lead(start), d.initial_prompt
         chunk, offset, begin = audio[lead:stop], lead / SAMPLE_RATE, start / SAMPLE_RATE
         result = decoding.transcribe(self.model, chunk, beam_size=d.beam_size, max_alternatives=d.max_alternatives,
-                                     hotwords=d.hotwords, initial_prompt=prompt, vad_threshold=d.vad_threshold)
+                                     hotwords=d.hotwords, initial_prompt=prompt, vad_threshold=d.vad_threshold,
+                                     heard_from=(start - lead) / SAMPLE_RATE)
         segments = [shifted(s, offset) for s in result.segments]
         if lead < start:
             segments = [s for s in (words_from(s, begin) for s in segments) if s is not None]
@@ -373,8 +383,10 @@ class LiveSession:
         """Close the open chunk (the only audio left to decode) and return every final segment."""
         self._stopping = True
         self._wake.set()
+        t0 = time.perf_counter()
         if self._thread is not None:
             self._thread.join()
+        self.stop_wait = time.perf_counter() - t0   # for the pass in flight (bench/live_dictation.py)
         if self.error is not None:
             raise self.error
         audio = self._take()
@@ -387,6 +399,7 @@ class LiveSession:
         else:
             self._final_decode(audio, self.chunk_start, len(audio))
             self.decoded_at_stop = True
+        self.stop_decode = time.perf_counter() - t0 - self.stop_wait
         self.chunk_start = len(audio)
         self._previous, self._settled, self._tentative = [], [], []
         self._publish()

@@ -143,14 +143,20 @@ def make_chunks(regions: list[tuple[int, int]], max_s: float = MAX_CHUNK_S) -> l
     return chunks
 
 
+class Cancelled(Exception):
+    """A decode given ``cancel`` stopped after its encoder (native decoding cannot be interrupted)."""
+
+
 class Decoder:
     """Decodes chunks of one audio signal in batches with one beam search per chunk."""
 
     def __init__(self, model, tokenizer, *, beam_size: int = 5, batch_size: int = 0,
-                 num_hypotheses: int = 1, hotwords: str | None = None, initial_prompt: str | None = None):
+                 num_hypotheses: int = 1, hotwords: str | None = None, initial_prompt: str | None = None,
+                 cancel: Callable[[], bool] | None = None):
         from faster_whisper.transcribe import get_suppressed_tokens
 
         self.model = model
+        self.cancel = cancel   # asked after the encoder (a third of a pass): True stops with Cancelled
         self.tokenizer = tokenizer
         self.num_hypotheses = max(1, num_hypotheses)
         self.beam_size = max(beam_size, self.num_hypotheses)
@@ -180,6 +186,7 @@ class Decoder:
         features = [extractor(chunk.audio(audio))[..., :-1] for chunk in chunks]
         frames = [min(f.shape[-1], extractor.nb_max_frames) for f in features]
         encoder_output = model.encode(np.stack([pad_or_trim(f) for f in features]))
+        self._check()
         results = model.model.generate(
             encoder_output, [list(self.prompt) for _ in chunks],
             beam_size=self.beam_size, patience=1.0, length_penalty=1.0,
@@ -215,6 +222,10 @@ class Decoder:
                     alternatives.append(Hypothesis(alt_text, alt_logprob, placed))
             segments.append(Segment(words[0].start, words[-1].end, text, words, avg_logprob, alternatives))
         return segments
+
+    def _check(self) -> None:
+        if self.cancel is not None and self.cancel():
+            raise Cancelled()
 
     def _best_words(self, chunks, hypotheses, encoder_output, frames) -> list[list[dict]]:
         """Word timings of each chunk's best hypothesis, with faster-whisper's own heuristics."""
@@ -367,8 +378,12 @@ def _release_memory() -> None:
 def transcribe(model, audio: np.ndarray, *, beam_size: int = 5, batch_size: int = 0,
                max_alternatives: int = 0, hotwords: str | None = None,
                initial_prompt: str | None = None, vad_threshold: float = 0.5,
-               progress: Callable[[float], None] | None = None) -> Transcription:
-    """Decode 16 kHz mono ``audio``: segments in time order, and what could not be transcribed."""
+               progress: Callable[[float], None] | None = None,
+               cancel: Callable[[], bool] | None = None, heard_from: float = 0.0) -> Transcription:
+    """Decode 16 kHz mono ``audio``: segments in time order, and what could not be transcribed.
+    ``cancel``: asked after each encoder pass; True raises :class:`Cancelled`.
+    ``heard_from``: seconds of lead-in whose words the caller drops: speech left without words there
+    is not decoded again (the second pass costs a whole encoder pass)."""
     from .asr import english_tokenizer
 
     audio = np.ascontiguousarray(audio, dtype=np.float32)
@@ -378,7 +393,7 @@ def transcribe(model, audio: np.ndarray, *, beam_size: int = 5, batch_size: int 
     # ask for more hypotheses than needed: many differ only in case or punctuation
     n_hyp = min(2 * max_alternatives + 2, MAX_HYPOTHESES) if max_alternatives else 1
     decoder = Decoder(model, tokenizer, beam_size=beam_size, batch_size=batch_size, num_hypotheses=n_hyp,
-                      hotwords=hotwords, initial_prompt=initial_prompt)
+                      hotwords=hotwords, initial_prompt=initial_prompt, cancel=cancel)
     probs = speech_probabilities(audio)
     regions = speech_regions(audio, vad_threshold, probs)
     chunks = make_chunks(regions)
@@ -393,7 +408,8 @@ def transcribe(model, audio: np.ndarray, *, beam_size: int = 5, batch_size: int 
     seconds = [(s / SAMPLE_RATE, e / SAMPLE_RATE) for s, e in regions]
 
     # second pass: every stretch of speech without words, decoded on its own
-    holes = [h for chunk, seg in zip(chunks, decoded) for h in chunk_holes(chunk, seg, probs, vad_threshold)]
+    holes = [h for chunk, seg in zip(chunks, decoded) for h in chunk_holes(chunk, seg, probs, vad_threshold)
+             if h[1] > heard_from]
     uncovered: list[Uncovered] = []
     if holes:
         retry = [_Chunk([(int(lo * SAMPLE_RATE), int(hi * SAMPLE_RATE))]) for lo, hi in holes]
