@@ -1,4 +1,4 @@
-"""Replace PyAV's video-encoder and TLS libraries in the bundle with small stubs (packaging/build.sh).
+"""Replace libraries the bundle links but never calls with small stubs (packaging/build.sh).
 
 PyAV's wheel builds FFmpeg with x265, SVT-AV1, x264, libvpx, dav1d and GnuTLS linked in (~38 MB with
 GnuTLS's own libraries). The app only ever demuxes local files and decodes their *audio* with FFmpeg's
@@ -6,10 +6,11 @@ own decoders, so none of them runs; but libavcodec/libavformat list them as NEED
 extension modules with RTLD_NOW, so each symbol they import must exist. A stub is a shared library
 with the same SONAME (and symbol versions) defining exactly the symbols the bundle imports from it:
 functions return 0 (a NULL handle, "no capability" or success at initialisation), objects are zeroed.
-FFmpeg calls a few of them when it lists its codecs and at network initialisation (x264's chroma
+FFmpeg touches a few of them when it lists its codecs and at network initialisation (x264's chroma
 format, libvpx's capabilities, gnutls_global_init); an encoder or an https:// stream would fail to
 open. Libraries that only a stubbed library needed (GnuTLS's nettle, gmp, unistring) are removed.
-A library is stubbed only when every file that needs it is one of FFmpeg's own libraries.
+A library is stubbed only when every file that needs it is one of FFmpeg's own libraries. Qt Quick and
+QML are stubbed the same way for QtMultimedia's FFmpeg plugin, which links them for window capture only.
 
     python packaging/stub_libs.py dist/clinscribe [--check]   (--check: print the plan, change nothing)
 """
@@ -90,8 +91,9 @@ def stub_source(imported: dict, versions_needed: set[str] = frozenset()) -> tupl
     return "\n".join(code) + "\n", "\n".join(script) + "\n"
 
 
-def plan(root: Path, done: frozenset = frozenset()) -> list[tuple[Path, dict]]:
-    """The libraries to stub and the symbols the bundle imports from each."""
+def plan(root: Path, done: frozenset = frozenset()) -> list[tuple[Path, dict, set[str]]]:
+    """The libraries to stub (not in ``done``), the symbols the bundle imports from each and the symbol
+    versions it requires of each."""
     files = [p for p in root.rglob("*") if p.is_file() and not p.is_symlink() and re.search(r"\.so(\.|$)", p.name)]
     users: dict[str, list[Path]] = {}
     for path in files:
@@ -99,7 +101,7 @@ def plan(root: Path, done: frozenset = frozenset()) -> list[tuple[Path, dict]]:
             users.setdefault(lib, []).append(path)
     out = []
     for path in files:
-        allowed = next((users_rule for name, users_rule in STUBBED.items() if re.match(name, path.name)), None)
+        allowed = next((rule for name, rule in STUBBED.items() if re.match(name, path.name)), None)
         if allowed is None or path in done:
             continue
         consumers = users.get(soname(path), [])
