@@ -82,3 +82,22 @@ def quiet_cut(words, chunk: np.ndarray, offset: float, near: float) -> float | N
         return (a.end + b.start) / 2
     k = lo + int(np.argmin(probs[lo:hi]))
     return min(max(offset + (k + 0.5) * FRAME_S, a.start + 0.04), b.start)   # a before the cut, b after
+
+
+def lead_start(closed: list[LiveWord], start: int, lead_s: float) -> int:
+    """Where the audio a chunk's final pass hears before ``start`` begins (samples): at most ``lead_s``
+    before it, at the start of a closed word (begun inside a word, jfk's "...Americans" was heard
+    as "Check it." and cost a third more decoding)."""
+    earliest = max(0, start - int(lead_s * SAMPLE_RATE))
+    for w in closed:
+        at = int((w.start - 0.05) * SAMPLE_RATE)
+        if earliest <= at < start:
+            return max(0, at)
+    return start if closed else earliest
+
+
+def prompt_after(initial: str | None, closed: list[LiveWord]) -> str | None:
+    """The last closed words, so the next chunk continues the sentence (without them tiny.en heard
+    "your country" after a cut as "your I'm free")."""
+    tail = " ".join(w.text for w in closed[-30:])
+    return " ".join(filter(None, [initial, tail])) or None

@@ -24,7 +24,7 @@ import numpy as np
 from ..local import asr, decoding
 from ..local.vad import FRAME_S, speech_probabilities, speech_regions
 from .closing import SHORT_PAUSE_S, last_pause, pause_end
-from .finals import Final, quiet_cut, same_end, shifted, words_before, words_from
+from .finals import Final, lead_start, prompt_after, quiet_cut, same_end, shifted, words_before, words_from
 
 SAMPLE_RATE = 16000
 STEP_S = 0.75         # a greedy pass once this much new audio has come
@@ -234,9 +234,10 @@ class LiveSession:
         passes agree on are settled (LocalAgreement-2)."""
         if words is None:
             # Stop does not wait for a greedy pass it would throw away: it ends after its encoder (_run)
-            result = decoding.transcribe(self.model, window, beam_size=1, hotwords=self.decode.hotwords,
-                                         initial_prompt=self._prompt(), vad_threshold=self.decode.vad_threshold,
-                                         cancel=lambda: self._stopping)
+            d = self.decode
+            result = decoding.transcribe(self.model, window, beam_size=1, hotwords=d.hotwords,
+                                         initial_prompt=prompt_after(d.initial_prompt, self.closed_words),
+                                         vad_threshold=d.vad_threshold, cancel=lambda: self._stopping)
             self.passes += 1
             offset = self.chunk_start / SAMPLE_RATE
             words = [(w.word.strip(), w.start + offset, w.end + offset) for s in result.segments for w in s.words]
@@ -311,12 +312,12 @@ class LiveSession:
             # the words before it when this chunk starts inside speech (a cut); after a pause a prompt
             # of the sentence before made tiny.en skip a phrase that echoed it (jfk's "ask what you can
             # do for your country" after "...can do for you" came back as "country.")
-            lead, prompt = start, self._prompt()
+            lead, prompt = start, prompt_after(d.initial_prompt, self.closed_words)
         else:
             # after a pause: the speech before it is heard again (its words are the previous chunk's,
             # dropped here), as a job's window hears a sentence with the ones before it; alone, a
             # chunk's first words were misheard ("Her urine dip" as "per urine dip")
-            lead, prompt = self._lead(start), d.initial_prompt
+            lead, prompt = lead_start(self.closed_words, start, LEAD_S), d.initial_prompt
         chunk, offset, begin = audio[lead:stop], lead / SAMPLE_RATE, start / SAMPLE_RATE
         result = decoding.transcribe(self.model, chunk, beam_size=d.beam_size, max_alternatives=d.max_alternatives,
                                      hotwords=d.hotwords, initial_prompt=prompt, vad_threshold=d.vad_threshold,
@@ -353,23 +354,6 @@ class LiveSession:
                     when = min(when, old.settled_at or received)
                     break
             self.closed_words.append(dataclasses.replace(w, settled_at=when))
-
-    def _lead(self, start: int) -> int:
-        """Where the audio a chunk's final pass hears before ``start`` begins (samples): at most LEAD_S
-        before it, at the start of a closed word (begun inside a word, jfk's "...Americans" was heard
-        as "Check it." and cost a third more decoding)."""
-        earliest = max(0, start - int(LEAD_S * SAMPLE_RATE))
-        for w in self.closed_words:
-            at = int((w.start - 0.05) * SAMPLE_RATE)
-            if earliest <= at < start:
-                return max(0, at)
-        return start if self.closed_words else earliest
-
-    def _prompt(self) -> str | None:
-        """The last closed words, so the next chunk continues the sentence (without them tiny.en heard
-        "your country" after a cut as "your I'm free")."""
-        tail = " ".join(w.text for w in self.closed_words[-30:])
-        return " ".join(filter(None, [self.decode.initial_prompt, tail])) or None
 
     def state(self) -> LiveState:
         return LiveState(self.closed_words + self._settled + self._tentative)
