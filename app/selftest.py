@@ -222,11 +222,11 @@ class SelfTest:
         player.setSource(QUrl.fromLocalFile(str(self.sample)))
         if player.mediaStatus() not in (Status.LoadedMedia, Status.InvalidMedia):
             loop.exec()
-        status, seconds = player.mediaStatus(), player.duration() / 1000
+        status, seconds, error = player.mediaStatus(), player.duration() / 1000, player.errorString()
         player.deleteLater()
         if status != Status.LoadedMedia or seconds < 1:
             raise CheckFailed(f"the media player could not open the sample ({status.name}, "
-                              f"{player.errorString() or 'no error given'})")
+                              f"{error or 'no error given'})")
         return seconds
 
     # -- run ------------------------------------------------------------------------------

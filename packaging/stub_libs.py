@@ -36,23 +36,23 @@ STUBBED = {
 }
 
 
-def _readelf(*args: str) -> str:
+def readelf(*args: str) -> str:
     return subprocess.run(["readelf", "-W", *args], capture_output=True, text=True, check=True).stdout
 
 
 def needed(path: Path) -> list[str]:
-    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", _readelf("-d", str(path)))
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", readelf("-d", str(path)))
 
 
 def soname(path: Path) -> str:
-    found = re.findall(r"\(SONAME\)\s+Library soname: \[([^\]]+)\]", _readelf("-d", str(path)))
+    found = re.findall(r"\(SONAME\)\s+Library soname: \[([^\]]+)\]", readelf("-d", str(path)))
     return found[0] if found else path.name
 
 
 def dynsyms(path: Path) -> list[tuple[str, str, int, str, str]]:
     """(name, version or '', size, type, section index) of each dynamic symbol."""
     rows = []
-    for line in _readelf("--dyn-syms", str(path)).splitlines():
+    for line in readelf("--dyn-syms", str(path)).splitlines():
         parts = line.split(None, 7)
         if len(parts) < 8 or not parts[0].rstrip(":").isdigit():
             continue
@@ -64,7 +64,7 @@ def dynsyms(path: Path) -> list[tuple[str, str, int, str, str]]:
 
 def version_needs(consumer: Path, lib: str) -> set[str]:
     """The symbol versions `consumer` requires of `lib` (the loader checks them even with no symbol)."""
-    out, versions, current = _readelf("-V", str(consumer)), set(), None
+    out, versions, current = readelf("-V", str(consumer)), set(), None
     for line in out.splitlines():
         if "File:" in line:
             current = line.split("File:")[1].split()[0]

@@ -25,6 +25,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from stub_libs import readelf, soname  # the same readelf helpers (packaging/ is the script's folder)
+
 LOCALE = re.compile(r"^[a-z]{2,3}(_[A-Za-z0-9]+)*$")  # af, zh_Hant_TW, yue: not supplementalData, pool
 KEEP_LOCALES = re.compile(r"^(root|en(_[A-Za-z0-9]+)*)$")
 ALWAYS = {"pool", "res_index", "root"}
@@ -32,12 +34,12 @@ ALWAYS = {"pool", "res_index", "root"}
 
 def _symbol(lib: Path) -> tuple[str, int, int]:
     """(name, file offset, size) of the library's icudt<N>_dat symbol."""
-    syms = subprocess.run(["readelf", "-W", "--dyn-syms", str(lib)], capture_output=True, text=True, check=True).stdout
+    syms = readelf("--dyn-syms", str(lib))
     match = re.search(r"^\s*\d+:\s+([0-9a-f]+)\s+(\S+)\s+OBJECT\s+GLOBAL\s+\S+\s+\d+\s+(icudt\d+_dat)\s*$", syms, re.M)
     if not match:
         raise SystemExit(f"trim_icu: no icudt*_dat symbol in {lib}")
     vaddr, size, name = int(match[1], 16), int(match[2], 0), match[3]
-    segs = subprocess.run(["readelf", "-W", "-l", str(lib)], capture_output=True, text=True, check=True).stdout
+    segs = readelf("-l", str(lib))
     for line in segs.splitlines():
         parts = line.split()
         if parts[:1] == ["LOAD"]:
@@ -95,8 +97,6 @@ def trim(src: Path, dest: Path) -> tuple[int, int]:
     header, items = read_package(raw)
     kept = [(n, b) for n, b in items if keep(n)]
     package = write_package(header, kept)
-    soname = re.search(r"\(SONAME\)\s+Library soname: \[([^\]]+)\]",
-                       subprocess.run(["readelf", "-dW", str(src)], capture_output=True, text=True).stdout)
     with tempfile.TemporaryDirectory() as tmp:
         dat, asm, lib = Path(tmp) / "icu.dat", Path(tmp) / "icu.S", Path(tmp) / "lib.so"
         dat.write_bytes(package)
@@ -104,7 +104,7 @@ def trim(src: Path, dest: Path) -> tuple[int, int]:
                        f'{symbol}:\n\t.incbin "{dat}"\n\t.size {symbol}, . - {symbol}\n'
                        '\t.section .note.GNU-stack,"",@progbits\n')
         subprocess.run(["cc", "-shared", "-nostdlib", "-s", "-o", str(lib), str(asm),
-                        f"-Wl,-soname,{soname[1] if soname else src.name}"], check=True)
+                        f"-Wl,-soname,{soname(src)}"], check=True)
         dest.write_bytes(lib.read_bytes())
     return len(items), len(kept)
 
