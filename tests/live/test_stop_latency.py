@@ -1,13 +1,16 @@
 """Issue 14: what Stop no longer waits for. A greedy pass in flight ends after its encoder when asked
 to (its words would be thrown away), and a final pass does not decode again the speech of the
-lead-in whose words it drops (a second encoder pass)."""
+lead-in whose words it drops (a second encoder pass). A live final pass hears a short encoder window."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from app.live.session import LiveSession
 from app.local import asr, decoding, media
-from helpers import ROOT
+from helpers import JFK_TEXT, ROOT, normalise
 
 AUDIO = ROOT.parent / "shared" / "data" / "audio"
 
@@ -55,3 +58,29 @@ def test_speech_left_without_words_in_a_dropped_lead_in_is_not_decoded_again(mod
     after = lambda t: [w.word for s in t.segments for w in s.words if w.end > 3.0]  # noqa: E731
     assert after(led) == after(whole) and after(led)
     assert [u for u in led.uncovered if u.end > 3.0] == [u for u in whole.uncovered if u.end > 3.0]
+
+
+def test_a_live_final_pass_encodes_a_short_window_with_the_same_words_and_a_job_a_whole_one(model, monkeypatch):
+    """A live chunk's final pass (the one Stop waits for) hears a 15 s window (the encoder's cost falls
+    4x), a job Whisper's 30 s; on jfk both hear the same words."""
+    audio = media.decode(AUDIO / "jfk.flac", 1)[0]
+    widths = []
+    encode, batch = model.encode, decoding.Decoder._batch
+    monkeypatch.setattr(model, "encode", lambda features: widths[-1].append(features.shape[-1]) or encode(features))
+    monkeypatch.setattr(decoding.Decoder, "_batch",
+                        lambda self, *a: widths.append([self.beam_size]) or batch(self, *a))
+    short = decoding.transcribe(model, audio, short_window=True)
+    whole = decoding.transcribe(model, audio)
+    assert widths == [[5, 1500], [5, 3000]]
+    words = lambda t: normalise(" ".join(w.word for s in t.segments for w in s.words))  # noqa: E731
+    assert words(short) == words(whole) == normalise(JFK_TEXT)
+
+    widths.clear()   # in a live session: its final passes hear short windows, its greedy passes 30 s
+    session = LiveSession(model).start()
+    for i in range(0, len(audio), 1600):
+        session.feed(audio[i:i + 1600])
+        time.sleep(0.05)
+    session.stop()
+    final = {w for beam, w in widths if beam > 1}
+    greedy = {w for beam, w in widths if beam == 1}
+    assert final and max(final) < 3000 and greedy == {3000}
