@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import unicodedata
+import warnings
 from datetime import date
 from pathlib import Path
 
@@ -90,7 +91,9 @@ def latin1(text: str) -> str:
 def render(note: Note, *, speakers: bool = True, timestamps: bool = False, confidence: bool = False,
            threshold: float = LOW_CONFIDENCE, reviewed: date | None = None, font: tuple | None | bool = True,
            **_) -> bytes:
-    from fpdf import FPDF
+    with warnings.catch_warnings():   # the frozen app leaves Pillow out: a note has no images
+        warnings.filterwarnings("ignore", message="Pillow could not be imported")
+        from fpdf import FPDF
 
     fonts = find_font() if font is True else (font or None)
     fix = _fixer(fonts)
