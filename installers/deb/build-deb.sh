@@ -51,6 +51,9 @@ libfontconfig1, libfreetype6, libx11-6, libx11-xcb1, libxcb1, libxcb-cursor0, li
 libxcb-keysyms1, libxcb-randr0, libxcb-render-util0, libxcb-render0, libxcb-shape0, libxcb-shm0, libxcb-sync1, \
 libxcb-xfixes0, libxcb-xkb1, libxkbcommon0, libxkbcommon-x11-0, libwayland-client0, libwayland-cursor0, \
 libwayland-egl1, libpulse0, libportaudio2"
+# The libraries PyInstaller copied from this system are left to Debian: removed from the package and
+# declared with the version built against (installers/deb/system_libs.py; ~40 MB less installed).
+DEPENDS=$("${PYTHON:-.venv/bin/python}" installers/deb/system_libs.py "$STAGE/opt/clinscribe/_internal" "$DEPENDS")
 RECOMMENDS="fonts-dejavu-core"
 INSTALLED_KB=$(du -sk --exclude=DEBIAN "$STAGE" | cut -f1)
 cat > "$STAGE/DEBIAN/control" <<CTRL
@@ -67,7 +70,8 @@ Description: Medical dictation and transcription, offline or on AWS Transcribe M
  ClinScribe records or imports a consultation or a dictation and transcribes it on this computer
  (Whisper tiny.en, no network) or on AWS Transcribe Medical, with speaker labels, PHI
  identification, a transcript editor, exports and sending to the EHR (FHIR, HL7 v2).
- Self-contained: Python, Qt and the models are in /opt/clinscribe. Check it with
+ Python, Qt and the models are in /opt/clinscribe; common system libraries come from
+ Debian (the Depends). Check it with
  'clinscribe --self-test'.
 CTRL
 
