@@ -106,6 +106,13 @@ class SelfTest:
             session.client(name)
         return f"clients {', '.join(names)} (offline: nothing sent)"
 
+    def c_store(self) -> str:
+        """The shared PostgreSQL job store's client library loads (libpq; no server is contacted)."""
+        from psycopg import pq
+
+        major, minor = divmod(pq.version(), 10000)
+        return f"PostgreSQL client libpq {major}.{minor} ({pq.__impl__} implementation; nothing contacted)"
+
     def c_exports(self) -> str:
         """The export and EHR libraries work here (their data files and packages are all bundled)."""
         import io
@@ -253,6 +260,7 @@ class SelfTest:
                     self.check("phi", self.c_phi)
                     self.check("speakers", self.c_speakers)
             self.check("aws", self.c_aws)
+            self.check("store", self.c_store)
             self.check("exports", self.c_exports)
             if self.gui:
                 self.check("gui", self.c_gui)

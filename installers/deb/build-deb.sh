@@ -53,6 +53,11 @@ libxcb-xfixes0, libxcb-xkb1, libxkbcommon0, libxkbcommon-x11-0, libwayland-clien
 libwayland-egl1, libpulse0, libportaudio2"
 # The libraries PyInstaller copied from this system are left to Debian: removed from the package and
 # declared with the version built against (installers/deb/system_libs.py; ~40 MB less installed).
+# psycopg's binary build (its own libpq, OpenSSL, Kerberos, LDAP: 12 MB) too: psycopg then loads Debian's
+# libpq5 (its Python implementation; the self-test's "store" check loads it).
+rm -rf "$STAGE"/opt/clinscribe/_internal/psycopg_binary "$STAGE"/opt/clinscribe/_internal/psycopg_binary.libs \
+  "$STAGE"/opt/clinscribe/_internal/psycopg_binary-*.dist-info
+DEPENDS="$DEPENDS, libpq5"
 DEPENDS=$("${PYTHON:-.venv/bin/python}" installers/deb/system_libs.py "$STAGE/opt/clinscribe/_internal" "$DEPENDS")
 RECOMMENDS="fonts-dejavu-core"
 INSTALLED_KB=$(du -sk --exclude=DEBIAN "$STAGE" | cut -f1)
