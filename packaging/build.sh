@@ -25,6 +25,13 @@ rm -rf build/pyinstaller dist/clinscribe
 # HF_HUB_OFFLINE: nothing at build time may reach a hub either
 HF_HUB_OFFLINE=1 QT_QPA_PLATFORM=offscreen "$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
   --distpath dist --workpath build/pyinstaller packaging/clinscribe.spec
+# blis links all of BLIS statically into both its extensions; thinc calls blis.py only for gemm, which
+# numpy's BLAS does as well: blis.py becomes packaging/blis_py.py (18 MB less; tests/test_blis_shim.py)
+for so in dist/clinscribe/_internal/blis/py.*.so; do
+  [ -f "$so" ] || continue
+  rm "$so"
+  install -m 644 packaging/blis_py.py dist/clinscribe/_internal/blis/py.py
+done
 # Strip the debug information some wheels ship (ctranslate2's extension: 64 MB of it; libpython),
 # checking each stripped copy still loads (patchelf'd libraries can break: packaging/strip_bundle.py).
 if command -v strip >/dev/null 2>&1 && command -v readelf >/dev/null 2>&1; then
