@@ -106,6 +106,20 @@ class SelfTest:
             session.client(name)
         return f"clients {', '.join(names)} (offline: nothing sent)"
 
+    def c_recording(self) -> str:
+        """Recordings can be written and read back (soundfile's libsndfile: FLAC, as the recorder saves)."""
+        import numpy as np
+        import soundfile
+
+        path = self.home / "selftest-recording.flac"
+        tone = (0.2 * np.sin(np.arange(16000) * 2 * np.pi * 440 / 16000)).astype("float32")
+        soundfile.write(path, tone, 16000)
+        back, rate = soundfile.read(path, dtype="float32")
+        path.unlink()
+        if rate != 16000 or len(back) != len(tone) or float(np.abs(back - tone).max()) > 1e-3:
+            raise CheckFailed("a FLAC recording written here does not read back the same")
+        return f"FLAC written and read back ({soundfile.__libsndfile_version__})"
+
     def c_store(self) -> str:
         """The shared PostgreSQL job store's client library loads (libpq; no server is contacted)."""
         from psycopg import pq
@@ -260,6 +274,7 @@ class SelfTest:
                     self.check("phi", self.c_phi)
                     self.check("speakers", self.c_speakers)
             self.check("aws", self.c_aws)
+            self.check("recording", self.c_recording)
             self.check("store", self.c_store)
             self.check("exports", self.c_exports)
             if self.gui:

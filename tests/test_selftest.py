@@ -31,7 +31,7 @@ def test_self_test_passes_and_leaves_the_users_home_alone(tmp_path):
     proc = _run(tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
-    for name in ("resources", "model", "engine", "transcribe", "phi", "speakers", "aws", "store", "exports", "gui"):
+    for name in ("resources", "model", "engine", "transcribe", "phi", "speakers", "aws", "recording", "store", "exports", "gui"):
         assert any(line.startswith("ok") and f" {name} " in line for line in lines), proc.stdout
     assert "WER 0.0" in proc.stdout and lines[-1].startswith("self-test passed in ")
     assert not (tmp_path / "user-home").exists()   # a temporary home, removed; never the user's

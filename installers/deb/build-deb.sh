@@ -58,6 +58,10 @@ libwayland-egl1, libpulse0, libportaudio2"
 rm -rf "$STAGE"/opt/clinscribe/_internal/psycopg_binary "$STAGE"/opt/clinscribe/_internal/psycopg_binary.libs \
   "$STAGE"/opt/clinscribe/_internal/psycopg_binary-*.dist-info
 DEPENDS="$DEPENDS, libpq5"
+# soundfile's own libsndfile (3 MB) too: soundfile then loads Debian's libsndfile1 (declared: the
+# system's copy of it was bundled; the self-test's "recording" check writes and reads a FLAC)
+rm -rf "$STAGE"/opt/clinscribe/_internal/_soundfile_data
+DEPENDS="$DEPENDS, libsndfile1"
 DEPENDS=$("${PYTHON:-.venv/bin/python}" installers/deb/system_libs.py "$STAGE/opt/clinscribe/_internal" "$DEPENDS")
 RECOMMENDS="fonts-dejavu-core"
 INSTALLED_KB=$(du -sk --exclude=DEBIAN "$STAGE" | cut -f1)
