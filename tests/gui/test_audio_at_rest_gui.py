@@ -29,7 +29,10 @@ def test_a_sealed_recording_is_checked_transcribed_and_played(make_window, fake_
         qtbot.waitUntil(lambda: w.importer.info is not None, timeout=20000)
         assert w.importer.info.duration > 2
         w.player.load(path)                              # playback from memory
-        qtbot.waitUntil(lambda: w.player._player.duration() > 2000, timeout=10000)
+        assert w.player.duration > 2
+        w.player.play()
+        qtbot.waitUntil(lambda: w.player.position > 0.3, timeout=10000)
+        w.player.stop()
         # no plaintext copy was written beside it
         assert [p for p in path.parent.iterdir() if p.suffix in (".wav", ".flac") and p != path] == []
         w.job_form.set_media(path)
