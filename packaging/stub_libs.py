@@ -9,8 +9,7 @@ functions return 0 (a NULL handle, "no capability" or success at initialisation)
 FFmpeg touches a few of them when it lists its codecs and at network initialisation (x264's chroma
 format, libvpx's capabilities, gnutls_global_init); an encoder or an https:// stream would fail to
 open. Libraries that only a stubbed library needed (GnuTLS's nettle, gmp, unistring) are removed.
-A library is stubbed only when every file that needs it is one of FFmpeg's own libraries. Qt Quick and
-QML are stubbed the same way for QtMultimedia's FFmpeg plugin, which links them for window capture only.
+A library is stubbed only when every file that needs it is one of FFmpeg's own libraries.
 
     python packaging/stub_libs.py dist/clinscribe [--check]   (--check: print the plan, change nothing)
 """
@@ -30,9 +29,6 @@ STUBBED = {
     # PyAV's bundled libraries (auditwheel names them lib<name>-<hash>.so.<version>) that FFmpeg only
     # uses for video encoding, AV1 decoding or TLS
     r"^lib(x265|SvtAv1Enc|x264|vpx|dav1d|gnutls)-[0-9a-f]+\.so": FFMPEG,
-    # Qt Quick and QML (16 MB with QmlModels, QmlMeta, WorkerScript): QtMultimedia's FFmpeg plugin links
-    # them for window capture (qobject_cast<QQuickWindow *>, QQuickWindow::grabWindow), never for playback
-    r"^libQt6(Quick|Qml)\.so\.\d+$": r"^libffmpegmediaplugin\.so$",
 }
 
 
@@ -155,7 +151,7 @@ def main(argv: list[str]) -> int:
     gone: list[str] = []
     dropped_needs: set[str] = set()
     with tempfile.TemporaryDirectory() as tmp:
-        # Quick's stub needs no QML: so QML is then needed by the plugin alone, and stubbed next round
+        # rounds: a stub needs nothing, so a library only a stubbed one needed is stubbed next round
         while todo := plan(root, frozenset(stubbed)):
             for path, imported, versions in todo:
                 before += path.stat().st_size
