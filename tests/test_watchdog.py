@@ -104,6 +104,30 @@ def test_a_job_that_keeps_stalling_fails_cleanly_and_the_queue_goes_on(home, lon
     assert engine.wait("next", poll=0.3, timeout=120)["TranscriptionJobStatus"] == "COMPLETED"
 
 
+def test_a_worker_stopped_after_claiming_a_job_before_its_first_beat_is_charged_with_it(home, monkeypatch):
+    # claim_next() marks the job IN_PROGRESS; the worker's first beat names it a moment later.
+    # Stopped in between, the worker's record names no job: the stall is still that job's.
+    monkeypatch.setenv("CLINSCRIBE_STALL_SECONDS", "0.5")
+    engine = LocalEngine(base=home, spawn_worker=False)
+    engine.start_medical_transcription_job(**job_request("claimed", engine.put_media(JFK)))
+    stand_in = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "_worker",
+                                 "--home", str(home)])
+    try:
+        proc = psutil.Process(stand_in.pid)
+        engine.workers.register(proc.pid, proc.create_time())
+        engine.store.claim_next()
+        assert engine.store.claim_next().attempts == 2  # its second (last) attempt
+        proc.send_signal(signal.SIGSTOP)
+        time.sleep(1.0)
+        engine.reconcile()
+        job = engine.get_medical_transcription_job(MedicalTranscriptionJobName="claimed")["MedicalTranscriptionJob"]
+        assert job["TranscriptionJobStatus"] == "FAILED" and job["FailureReason"] == STALLED
+        assert stand_in.wait(10) == -signal.SIGKILL
+    finally:
+        if stand_in.poll() is None:
+            stand_in.kill()
+
+
 def test_cancel_a_job_whose_worker_is_stopped(home, long_wav):
     # the default stall time (minutes): cancel must not wait for the watchdog
     engine = LocalEngine(base=home)

@@ -103,13 +103,22 @@ def _job(store, seq: int | None):
     return next((j for j in store.active() if j.seq == seq), None) if seq is not None else None
 
 
+def _job_of(store, rec: WorkerRecord):
+    """The job the worker ``rec`` runs. One that stopped after claiming a job and before its first
+    beat names none yet: the home's one worker runs the one IN_PROGRESS job, so that one is its."""
+    if rec.job_seq is not None:
+        return _job(store, rec.job_seq)
+    running = [j for j in store.active() if j.status == "IN_PROGRESS"]
+    return running[0] if len(running) == 1 else None
+
+
 def enforce(store, workers: WorkerStore, home: Path, base: float, *, max_attempts: int, cancelled: str) -> None:
     """End a stalled worker; its job is resumed (attempts counted) or FAILED, and the reason noted."""
     found = stalled(workers, home, base)
     if found is None:
         return
     rec, proc = found
-    job = _job(store, rec.job_seq)
+    job = _job_of(store, rec)
     limit = stall_limit(base, rec.job_duration)
     if not end_worker(workers, rec, proc) or job is None or job.status != "IN_PROGRESS":
         return
