@@ -384,6 +384,13 @@ def _release_memory() -> None:
         pass
 
 
+def _heard(hole: tuple[float, float], heard_from: float) -> bool:
+    """Whether a stretch of speech without words is decoded again: not when it lies in the lead-in, or
+    leaves it by less than MIN_SPEECH_S (a hole of 0.4-3.04 s with a 3 s lead-in is the lead-in's)."""
+    lo, hi = hole
+    return hi > heard_from and (not heard_from or hi - max(lo, heard_from) >= MIN_SPEECH_S)
+
+
 def transcribe(model, audio: np.ndarray, *, beam_size: int = 5, batch_size: int = 0,
                max_alternatives: int = 0, hotwords: str | None = None,
                initial_prompt: str | None = None, vad_threshold: float = 0.5,
@@ -425,7 +432,7 @@ def transcribe(model, audio: np.ndarray, *, beam_size: int = 5, batch_size: int 
 
     # second pass: every stretch of speech without words, decoded on its own
     holes = [h for chunk, seg in zip(chunks, decoded) for h in chunk_holes(chunk, seg, probs, vad_threshold)
-             if h[1] > heard_from]
+             if _heard(h, heard_from)]
     uncovered: list[Uncovered] = []
     if holes:
         retry = [_Chunk([(int(lo * SAMPLE_RATE), int(hi * SAMPLE_RATE))]) for lo, hi in holes]

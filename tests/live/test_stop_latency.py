@@ -84,3 +84,10 @@ def test_a_live_final_pass_encodes_a_short_window_with_the_same_words_and_a_job_
     final = {w for beam, w in widths if beam > 1}
     greedy = {w for beam, w in widths if beam == 1}
     assert final and max(final) < 3000 and greedy == {3000}
+
+
+def test_a_hole_that_barely_leaves_the_lead_in_is_the_lead_ins():
+    # tiny.en on an AMD EPYC left 0.4-3.04 s without words under a 3 s lead-in: 0.04 s is no speech
+    assert not decoding._heard((0.4, 3.04), 3.0) and not decoding._heard((0.4, 2.9), 3.0)
+    assert decoding._heard((0.4, 3.5), 3.0) and decoding._heard((3.2, 3.6), 3.0)
+    assert decoding._heard((1.0, 1.1), 0.0)   # a job (no lead-in) decodes every hole again
