@@ -36,6 +36,9 @@ done
 # checking each stripped copy still loads (patchelf'd libraries can break: packaging/strip_bundle.py).
 if command -v strip >/dev/null 2>&1 && command -v readelf >/dev/null 2>&1; then
   "$PY" packaging/strip_bundle.py dist/clinscribe
+  # blis.cy (all of BLIS again, 17 MB) becomes packaging/blis_cy.c: the five functions thinc and spaCy
+  # call, on numpy's OpenBLAS (tests/test_blis_cy_shim.py); kept as it is where that cannot be checked
+  "$PY" packaging/blis_cy.py dist/clinscribe
   # PyAV's video-encoder and TLS libraries (x265, SVT-AV1, x264, libvpx, dav1d, GnuTLS: ~38 MB) become
   # stubs: the app decodes only audio, with FFmpeg's own decoders (packaging/stub_libs.py)
   "$PY" packaging/stub_libs.py dist/clinscribe
