@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,14 +50,7 @@ def shim_package(root: Path) -> Path:
     import blis.cy
     import blis_cy
 
-    site = Path(blis.cy.__file__).resolve().parents[1]
-    (root / "blis").mkdir()
-    (root / "numpy.libs").symlink_to(site / "numpy.libs")
-    for name in ("__init__.py", "about.py"):
-        shutil.copy(site / "blis" / name, root / "blis" / name)
-    shutil.copy(ROOT / "packaging" / "blis_py.py", root / "blis" / "py.py")
-    blis_cy.build(root / "blis", blis_cy.openblas(site))
-    return root
+    return blis_cy.package(root, Path(blis.cy.__file__).resolve().parents[1])
 
 
 def run(pythonpath: str | None, text: list[str], repeat: int) -> dict:

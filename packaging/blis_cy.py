@@ -74,6 +74,18 @@ def build(out_dir: Path, blas: Path) -> Path:
     return target
 
 
+def package(root: Path, site: Path) -> Path:
+    """``root/blis`` as the bundle has it (this module as ``cy``, packaging/blis_py.py as ``py``) with
+    ``site``'s numpy.libs beside it: for the tests and bench/blis_shim.py to import it by PYTHONPATH."""
+    (root / "blis").mkdir()
+    (root / "numpy.libs").symlink_to(site / "numpy.libs")
+    for name in ("__init__.py", "about.py"):
+        shutil.copy(site / "blis" / name, root / "blis" / name)
+    shutil.copy(HERE / "blis_py.py", root / "blis" / "py.py")
+    build(root / "blis", openblas(site))
+    return root
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[0] if argv and not argv[0].startswith("-") else "dist/clinscribe")
     internal = root / "_internal"

@@ -27,14 +27,7 @@ pytestmark = pytest.mark.skipif(shutil.which("cc") is None or blis_cy.openblas(S
 @pytest.fixture(scope="module")
 def shim_dir(tmp_path_factory):
     """``blis`` as the bundle has it: the shim as ``cy``, packaging/blis_py.py as ``py``, numpy.libs beside."""
-    root = tmp_path_factory.mktemp("blis_shim")
-    (root / "blis").mkdir()
-    (root / "numpy.libs").symlink_to(SITE / "numpy.libs")
-    for name in ("__init__.py", "about.py"):
-        shutil.copy(SITE / "blis" / name, root / "blis" / name)
-    shutil.copy(ROOT / "packaging" / "blis_py.py", root / "blis" / "py.py")
-    blis_cy.build(root / "blis", blis_cy.openblas(SITE))
-    return root
+    return blis_cy.package(tmp_path_factory.mktemp("blis_shim"), SITE)
 
 
 @pytest.fixture(scope="module")
@@ -122,12 +115,7 @@ def test_sgemm_saxpy_daxpy_as_blis(shim):
     assert out[0][1][1] == 3.0 and out[0][2][2] == -1.0
 
 
-SENTENCES = [
-    "Patient John Smith was seen today by Doctor Maria Gonzalez at Saint Mary's Hospital in Boston",
-    "She was born on March third nineteen fifty two and lives at 42 Oak Street Springfield Illinois",
-    "Follow up with Dr Patel in two weeks his daughter Emily will drive him from Cambridge",
-    "The patient Robert Chen reports chest pain since Tuesday after a visit to Mount Sinai",
-]
+from test_blis_shim import SENTENCES  # noqa: E402  (the same four clinical sentences)
 
 PROBE = r"""
 import json, sys
