@@ -28,14 +28,19 @@ EXPORTED = ["__pyx_fuse_0gemm", "__pyx_fuse_1gemm", "__pyx_fuse_2gemm", "__pyx_f
 BLAS = ["scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_", "scipy_cblas_saxpy64_", "scipy_cblas_daxpy64_"]
 
 
+def capsule_name(capsule) -> str:
+    """A capsule's name: for Cython's ``__pyx_capi__``, the function's C signature."""
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+    return get_name(capsule).decode()
+
+
 def signatures() -> dict[str, str]:
     """Capsule name of each exported function in the real blis.cy."""
     import blis.cy
 
-    get_name = ctypes.pythonapi.PyCapsule_GetName
-    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
     capi = blis.cy.__pyx_capi__
-    return {key: get_name(capi[key]).decode() for key in EXPORTED if key in capi}
+    return {key: capsule_name(capi[key]) for key in EXPORTED if key in capi}
 
 
 def imported(internal: Path) -> set[str]:

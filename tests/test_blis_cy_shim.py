@@ -40,11 +40,10 @@ def shim(shim_dir):
 
 
 def function(module, name, restype, *argtypes):
-    get_name, get_pointer = ctypes.pythonapi.PyCapsule_GetName, ctypes.pythonapi.PyCapsule_GetPointer
-    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
     get_pointer.restype, get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
     capsule = module.__pyx_capi__[name]
-    return ctypes.CFUNCTYPE(restype, *argtypes)(get_pointer(capsule, get_name(capsule)))
+    return ctypes.CFUNCTYPE(restype, *argtypes)(get_pointer(capsule, blis_cy.capsule_name(capsule).encode()))
 
 
 I64, F32, F64 = ctypes.c_int64, ctypes.c_float, ctypes.c_double
@@ -54,10 +53,8 @@ PTR = ctypes.c_void_p
 def test_it_exports_what_thinc_and_spacy_import_under_the_real_signatures(shim):
     wanted = blis_cy.imported(SITE)
     assert {"__pyx_fuse_0gemm", "sgemm", "saxpy"} <= wanted <= set(blis_cy.EXPORTED)
-    names = ctypes.pythonapi.PyCapsule_GetName
-    names.restype, names.argtypes = ctypes.c_char_p, [ctypes.py_object]
     for key in blis_cy.EXPORTED:
-        assert names(shim.__pyx_capi__[key]) == names(real_cy.__pyx_capi__[key])
+        assert blis_cy.capsule_name(shim.__pyx_capi__[key]) == blis_cy.capsule_name(real_cy.__pyx_capi__[key])
 
 
 def strided(rng, rows, cols, layout, dtype):
